@@ -1,0 +1,1 @@
+//! The desktop's library: API client, offline cache, sync and outbox arrive with the sync issue.
