@@ -10,6 +10,7 @@ pub mod permission;
 pub mod role;
 pub mod scope;
 pub mod validate;
+pub mod wire;
 
 pub use error::{Denied, ErrorCode};
 pub use permission::Grant;
