@@ -361,8 +361,9 @@ pub struct PropertyDefinition {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangesPage {
     pub changes: Vec<Change>,
-    /// The cursor to ask from next; equal to `since` when nothing changed.
-    pub next: i64,
+    /// The opaque cursor to ask from next (`since=`); equal to `since` when nothing
+    /// changed. `0`, or no `since`, asks for a full snapshot.
+    pub next: String,
     pub has_more: bool,
 }
 
