@@ -265,7 +265,7 @@ pub fn parse_csv(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ParsedImpo
         .delimiter(delimiter.as_byte())
         .from_reader(text.as_bytes());
     let mut record = StringRecord::new();
-    let mut lines = SpreadsheetRows::default();
+    let mut lines = SpreadsheetRows::new(&text);
     let header = loop {
         if !read_record(&mut reader, &mut record, &lines)? {
             return Err(ImportError::Empty);
@@ -305,30 +305,66 @@ fn read_record(
     reader
         .read_record(record)
         .map_err(|error| ImportError::Malformed {
-            row: lines.next_row(error.position().map_or(0, csv::Position::line)),
+            row: lines.next_row(),
             reason: error.to_string(),
         })
 }
 
-/// Spreadsheet row numbers from CSV line numbers: a quoted cell with line breaks is one
-/// row on screen but several lines in the file.
-#[derive(Default)]
-struct SpreadsheetRows {
-    embedded_newlines: u64,
+/// Spreadsheet row numbers for CSV records: a line break starts a row, except inside a
+/// quoted cell, where it is part of the cell. (csv's own line numbers point before
+/// skipped blank lines and CRLF ends, so they are not used.)
+struct SpreadsheetRows<'t> {
+    text: &'t [u8],
+    /// Bytes before this have been counted.
+    counted_to: usize,
+    line_breaks: u64,
+    /// Line breaks inside the quoted cells of records before the current one.
+    embedded: u64,
 }
 
-impl SpreadsheetRows {
+impl<'t> SpreadsheetRows<'t> {
+    fn new(text: &'t str) -> Self {
+        SpreadsheetRows {
+            text: text.as_bytes(),
+            counted_to: 0,
+            line_breaks: 0,
+            embedded: 0,
+        }
+    }
+
     fn row_of(&mut self, record: &StringRecord) -> u32 {
-        let line = record.position().map_or(1, csv::Position::line);
-        let row = self.next_row(line);
-        let inside = record.as_slice().bytes().filter(|&b| b == b'\n').count();
-        self.embedded_newlines += inside as u64;
+        let mut start = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if let Some(skipped) = self.text.get(self.counted_to..start) {
+            self.line_breaks += line_breaks(skipped);
+            self.counted_to = start;
+        }
+        let row = self.next_row();
+        self.embedded += line_breaks(record.as_slice().as_bytes());
         row
     }
 
-    fn next_row(&self, line: u64) -> u32 {
-        u32::try_from(line.saturating_sub(self.embedded_newlines)).unwrap_or(u32::MAX)
+    /// The row the next record would be on, as far as counted.
+    fn next_row(&self) -> u32 {
+        let row = (self.line_breaks + 1).saturating_sub(self.embedded);
+        u32::try_from(row).unwrap_or(u32::MAX)
     }
+}
+
+/// `\n`, `\r\n` and a lone `\r` (old Mac files) each end a line.
+fn line_breaks(bytes: &[u8]) -> u64 {
+    let mut count = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            count += 1;
+        }
+    }
+    count
 }
 
 fn is_blank(record: &StringRecord) -> bool {

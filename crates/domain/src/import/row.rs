@@ -179,7 +179,7 @@ impl<'a> RowReader<'a> {
             title: profile(&mut cells, Column::Title),
             company: profile(&mut cells, Column::Company),
             office: profile(&mut cells, Column::Office),
-            street: profile(&mut cells, Column::Street),
+            street: street(&mut cells),
             postal_code: profile(&mut cells, Column::PostalCode),
             city: profile(&mut cells, Column::City),
             cell_phone: profile(&mut cells, Column::CellPhone),
@@ -339,6 +339,25 @@ fn profile(cells: &mut Cells<'_>, column: Column) -> Option<String> {
     let cell = cells.get(&column);
     validate::text("profile", cell, validate::PROFILE_FIELD_MAX_CHARS)
         .map_err(|invalid| cells.invalid(&column, invalid.reason))
+        .ok()
+        .flatten()
+}
+
+/// A street written on several lines in one cell becomes one line, `, `-separated: the
+/// profile field holds a single line.
+fn street(cells: &mut Cells<'_>) -> Option<String> {
+    let cell = cells.get(&Column::Street);
+    if !cell.contains(['\n', '\r']) {
+        return profile(cells, Column::Street);
+    }
+    let joined = cell
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    validate::text("street", &joined, validate::PROFILE_FIELD_MAX_CHARS)
+        .map_err(|invalid| cells.invalid(&Column::Street, invalid.reason))
         .ok()
         .flatten()
 }
