@@ -17,12 +17,22 @@ use std::collections::BTreeMap;
 pub const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// A cell a spreadsheet will show as text: one starting with a formula trigger gets a
-/// leading `'` (`+14155550123` → `'+14155550123`).
+/// leading `'` (`+14155550123` → `'+14155550123`). So that the importer can always take
+/// the guard off again, a value that already starts with `'`s before a trigger gets one
+/// more.
 pub fn formula_safe(cell: &str) -> Cow<'_, str> {
-    if cell.starts_with(FORMULA_TRIGGERS) {
+    if cell.trim_start_matches('\'').starts_with(FORMULA_TRIGGERS) {
         Cow::Owned(format!("'{cell}"))
     } else {
         Cow::Borrowed(cell)
+    }
+}
+
+/// Takes off the guard [`formula_safe`] put on: one `'` before (more `'`s and) a trigger.
+pub fn formula_unguarded(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_TRIGGERS) => rest,
+        _ => cell,
     }
 }
 

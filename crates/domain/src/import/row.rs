@@ -436,9 +436,5 @@ const SPREADSHEET_ERRORS: [&str; 10] = [
 /// A cell as imported: trimmed, and without the `'` an export put before a formula
 /// trigger (`'+14155550123` → `+14155550123`).
 pub(crate) fn clean_cell(cell: &str) -> &str {
-    let cell = cell.trim();
-    match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(crate::export::FORMULA_TRIGGERS) => rest.trim(),
-        _ => cell,
-    }
+    crate::export::formula_unguarded(cell.trim()).trim()
 }
