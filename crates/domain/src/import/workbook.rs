@@ -69,6 +69,7 @@ pub(super) fn parse_workbook(
     let postal_code = map.cell(&Column::PostalCode);
     let mut numeric_postal_codes = (0usize, 0u32);
     let mut collector = Collector::new(&map, options);
+    collector.reserve(range.height() as u64);
     let mut record = StringRecord::new();
     for (row, cells) in rows {
         record.clear();
