@@ -522,3 +522,6 @@ impl<'a> Collector<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
