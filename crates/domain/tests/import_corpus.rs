@@ -137,8 +137,13 @@ fn image_blob() -> Vec<u8> {
 /// A workbook laid out as a spreadsheet program saves one: typed cells (numbers for
 /// phones and postal codes, date cells), a blank row, a second sheet.
 fn spreadsheet_xlsx() -> Vec<u8> {
-    use rust_xlsxwriter::{Format, Workbook};
+    use rust_xlsxwriter::{DocProperties, Format, Workbook};
     let mut workbook = Workbook::new();
+    // A fixed creation time keeps the regenerated file byte-identical.
+    let properties = DocProperties::new()
+        .set_author("HR")
+        .set_creation_datetime(&day("2026-09-01"));
+    workbook.set_properties(&properties);
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let sheet = workbook.add_worksheet();
@@ -194,6 +199,104 @@ fn spreadsheet_xlsx() -> Vec<u8> {
     workbook.save_to_buffer().unwrap()
 }
 
+/// An OpenDocument spreadsheet as LibreOffice lays one out (typed cells: a date, a float),
+/// zipped by hand with stored entries: the test needs no office suite.
+fn spreadsheet_ods() -> Vec<u8> {
+    let cell = |value: &str| {
+        format!(
+            "<table:table-cell office:value-type=\"string\"><text:p>{value}</text:p></table:table-cell>"
+        )
+    };
+    let header: String = [
+        "Email",
+        "First Name",
+        "Role",
+        "Guest Expires",
+        "Postal Code",
+    ]
+    .map(cell)
+    .concat();
+    let olga = [
+        cell("olga@example.ru"),
+        cell("Ольга"),
+        cell("guest"),
+        "<table:table-cell office:value-type=\"date\" office:date-value=\"2027-06-30\"><text:p>30.06.27</text:p></table:table-cell>".into(),
+        "<table:table-cell office:value-type=\"float\" office:value=\"10117\"><text:p>10117</text:p></table:table-cell>".into(),
+    ]
+    .concat();
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<office:document-content xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\"><office:body><office:spreadsheet><table:table table:name=\"Users\"><table:table-row>{header}</table:table-row><table:table-row>{olga}</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>\n"
+    );
+    let manifest = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<manifest:manifest xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\" manifest:version=\"1.2\"><manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/vnd.oasis.opendocument.spreadsheet\"/><manifest:file-entry manifest:full-path=\"content.xml\" manifest:media-type=\"text/xml\"/></manifest:manifest>\n";
+    stored_zip(&[
+        (
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+        ),
+        ("META-INF/manifest.xml", manifest.as_bytes()),
+        ("content.xml", content.as_bytes()),
+    ])
+}
+
+/// A ZIP archive with uncompressed entries (PKWARE APPNOTE 4.3).
+fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = !0u32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut zip = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = zip.len() as u32;
+        let (crc, size, name_len) = (crc32(data), data.len() as u32, name.len() as u16);
+        // Version 2.0, no flags, stored, 1980-01-01 00:00.
+        let common = |out: &mut Vec<u8>| {
+            for v in [20u16, 0, 0, 0, 0x21] {
+                out.extend(v.to_le_bytes());
+            }
+            for v in [crc, size, size] {
+                out.extend(v.to_le_bytes());
+            }
+            out.extend(name_len.to_le_bytes());
+            out.extend(0u16.to_le_bytes());
+        };
+        zip.extend(0x0403_4b50u32.to_le_bytes());
+        common(&mut zip);
+        zip.extend(name.as_bytes());
+        zip.extend(*data);
+        central.extend(0x0201_4b50u32.to_le_bytes());
+        central.extend(20u16.to_le_bytes());
+        common(&mut central);
+        for v in [0u16, 0, 0] {
+            central.extend(v.to_le_bytes());
+        }
+        central.extend(0u32.to_le_bytes());
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let (central_offset, central_size) = (zip.len() as u32, central.len() as u32);
+    zip.extend(central);
+    zip.extend(0x0605_4b50u32.to_le_bytes());
+    let count = entries.len() as u16;
+    for v in [0u16, 0, count, count] {
+        zip.extend(v.to_le_bytes());
+    }
+    zip.extend(central_size.to_le_bytes());
+    zip.extend(central_offset.to_le_bytes());
+    zip.extend(0u16.to_le_bytes());
+    zip
+}
+
 const MISSING_EMAIL: &str = "First Name,Last Name,Role\r\nAnn,Lee,member\r\n";
 
 #[test]
@@ -216,6 +319,7 @@ fn write_corpus() {
         ("m365_users.csv", M365.as_bytes().to_vec()),
         ("google_workspace_users.csv", GOOGLE.as_bytes().to_vec()),
         ("spreadsheet.xlsx", spreadsheet_xlsx()),
+        ("libreoffice.ods", spreadsheet_ods()),
         ("zip_renamed.csv", zip_blob()),
         ("image_renamed.csv", image_blob()),
         (
@@ -655,6 +759,32 @@ fn a_serial_number_in_a_date_column_is_read_as_a_date() {
     let fox_errors: Vec<_> = parsed.errors().filter(|e| e.row == 3).collect();
     assert_eq!(fox_errors.len(), 1, "{fox_errors:?}");
     assert_eq!(fox_errors[0].column, "Phone");
+}
+
+#[test]
+fn an_ods_workbook_reads_dates_and_numbers() {
+    let parsed = parse(&corpus("libreoffice.ods"), &ImportOptions::new(today())).unwrap();
+    assert_eq!(
+        parsed.source,
+        Source::Workbook {
+            kind: WorkbookKind::Ods,
+            sheet: "Users".into()
+        }
+    );
+    let olga = ImportRow {
+        first_name: some("Ольга"),
+        guest_expires: Some(day("2027-06-30")),
+        postal_code: some("10117"),
+        ..row(2, "olga@example.ru", Role::Guest)
+    };
+    assert_eq!(valid(&parsed), [&olga]);
+    assert_eq!(
+        parsed.warnings,
+        [ImportWarning::PostalCodesAsNumbers {
+            rows: 1,
+            first_row: 2
+        }]
+    );
 }
 
 #[test]

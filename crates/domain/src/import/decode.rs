@@ -125,8 +125,9 @@ enum Utf16 {
     Be,
 }
 
-/// Text in UTF-16 without a BOM has a zero byte in most pairs (ASCII characters), on the
-/// odd side for little-endian and the even side for big-endian; UTF-8 text has none.
+/// Text in UTF-16 without a BOM has a zero byte in every pair that holds an ASCII
+/// character, on the odd side for little-endian and the even side for big-endian. UTF-8
+/// and Windows-1252 text has no zero bytes at all, and binary has them on both sides.
 fn utf16_without_bom(bytes: &[u8]) -> Option<Utf16> {
     let sample = &bytes[..bytes.len().min(4096) & !1];
     let pairs = sample.len() / 2;
@@ -142,9 +143,11 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<Utf16> {
             _ => {}
         }
     }
-    if zero_odd * 10 >= pairs * 7 && zero_even == 0 {
+    // At least 30% ASCII (headers, emails, delimiters), and almost all on one side.
+    let one_sided = |this: usize, other: usize| this * 10 >= pairs * 3 && other * 50 <= this;
+    if one_sided(zero_odd, zero_even) {
         Some(Utf16::Le)
-    } else if zero_even * 10 >= pairs * 7 && zero_odd == 0 {
+    } else if one_sided(zero_even, zero_odd) {
         Some(Utf16::Be)
     } else {
         None
@@ -246,6 +249,14 @@ mod tests {
         let be = utf16be("Email,Role");
         let (text, enc) = decode(&be).unwrap();
         assert_eq!((text.as_ref(), enc), ("Email,Role", TextEncoding::Utf16Be));
+    }
+
+    #[test]
+    fn utf16_without_bom_is_recognised_with_mostly_non_latin_text() {
+        let text =
+            "Email,Name\r\nli@example.cn,李小龙李小龙李小龙李小龙李小龙李小龙李小龙李小龙\r\n";
+        let le = utf16le(text);
+        assert_eq!(decode(&le).unwrap(), (text.into(), TextEncoding::Utf16Le));
     }
 
     #[test]

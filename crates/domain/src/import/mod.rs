@@ -216,6 +216,8 @@ pub enum ImportError {
     NotText,
     #[error("The file could not be read as an XLSX, XLS or ODS workbook ({0}).")]
     Workbook(String),
+    #[error("The sheet '{sheet}' is empty.")]
+    EmptySheet { sheet: String },
     #[error("The workbook has no sheet named '{name}'; its sheets are: {}.", sheets.join(", "))]
     NoSuchSheet { name: String, sheets: Vec<String> },
     #[error(

@@ -63,7 +63,9 @@ pub(super) fn parse_workbook(
                     .collect(),
             )
         })
-        .ok_or(ImportError::Empty)?;
+        .ok_or_else(|| ImportError::EmptySheet {
+            sheet: sheet.clone(),
+        })?;
     let map = map_columns(headers, options)?;
     let dates = date_columns(&map, options);
     let postal_code = map.cell(&Column::PostalCode);
