@@ -4,8 +4,10 @@
 //! row and column as the user's spreadsheet shows them. Pure functions over bytes: the
 //! client reads the file, passes `today`, and stages what comes back.
 
+mod collect;
 mod columns;
 mod decode;
+mod delimited;
 mod property;
 mod row;
 mod template;
@@ -23,15 +25,8 @@ pub(crate) use property::format_number;
 use crate::error::{Denied, ErrorCode};
 use crate::role::Role;
 use chrono::NaiveDate;
-use columns::ColumnMap;
-use csv::StringRecord;
-use row::RowReader;
 use serde::Serialize;
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// What the importer needs to know of the organization and the moment.
 #[derive(Debug, Clone, Copy)]
@@ -254,45 +249,10 @@ pub fn parse(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ParsedImport, 
         parse_csv(bytes, options)
     }
 }
-
 /// Reads a CSV (or tab-separated) file: encoding and delimiter detected, cells trimmed,
 /// blank rows skipped.
 pub fn parse_csv(bytes: &[u8], options: &ImportOptions<'_>) -> Result<ParsedImport, ImportError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ImportError::Empty);
-    }
-    let (text, encoding) = decode::decode(bytes)?;
-    let text = mac_line_ends(text);
-    let delimiter = decode::detect_delimiter(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter.as_byte())
-        .from_reader(text.as_bytes());
-    let mut record = StringRecord::new();
-    let mut lines = SpreadsheetRows::new(&text);
-    let header = loop {
-        if !read_record(&mut reader, &mut record, &lines)? {
-            return Err(ImportError::Empty);
-        }
-        let row = lines.row_of(&record);
-        if !is_blank(&record) {
-            break (row, record.iter().map(|h| h.trim().to_owned()).collect());
-        }
-    };
-    let (header_row, headers): (u32, Vec<String>) = header;
-    let map = map_columns(headers, options)?;
-    let mut collector = Collector::new(&map, options);
-    collector.reserve(line_breaks(text.as_bytes()));
-    while read_record(&mut reader, &mut record, &lines)? {
-        let row = lines.row_of(&record);
-        collector.push(row, &record);
-    }
-    let source = Source::Csv {
-        encoding,
-        delimiter,
-    };
-    Ok(collector.finish(source, header_row, Vec::new()))
+    delimited::parse_csv(bytes, options)
 }
 
 /// Reads an XLSX, XLS or ODS workbook's first sheet, or the one named in the options.
@@ -301,228 +261,6 @@ pub fn parse_workbook(
     options: &ImportOptions<'_>,
 ) -> Result<ParsedImport, ImportError> {
     workbook::parse_workbook(bytes, options)
-}
-
-fn read_record(
-    reader: &mut csv::Reader<&[u8]>,
-    record: &mut StringRecord,
-    lines: &SpreadsheetRows,
-) -> Result<bool, ImportError> {
-    reader
-        .read_record(record)
-        .map_err(|error| ImportError::Malformed {
-            row: lines.next_row(),
-            reason: error.to_string(),
-        })
-}
-
-/// Spreadsheet row numbers for CSV records: a line break starts a row, except inside a
-/// quoted cell, where it is part of the cell. (csv's own line numbers point before
-/// skipped blank lines and CRLF ends, so they are not used.)
-struct SpreadsheetRows<'t> {
-    text: &'t [u8],
-    /// Bytes before this have been counted.
-    counted_to: usize,
-    line_breaks: u64,
-    /// Line breaks inside the quoted cells of records before the current one.
-    embedded: u64,
-}
-
-impl<'t> SpreadsheetRows<'t> {
-    fn new(text: &'t str) -> Self {
-        SpreadsheetRows {
-            text: text.as_bytes(),
-            counted_to: 0,
-            line_breaks: 0,
-            embedded: 0,
-        }
-    }
-
-    fn row_of(&mut self, record: &StringRecord) -> u32 {
-        let mut start = record
-            .position()
-            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
-            .min(self.text.len());
-        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if let Some(skipped) = self.text.get(self.counted_to..start) {
-            self.line_breaks += line_breaks(skipped);
-            self.counted_to = start;
-        }
-        let row = self.next_row();
-        self.embedded += line_breaks(record.as_slice().as_bytes());
-        row
-    }
-
-    /// The row the next record would be on, as far as counted.
-    fn next_row(&self) -> u32 {
-        let row = (self.line_breaks + 1).saturating_sub(self.embedded);
-        u32::try_from(row).unwrap_or(u32::MAX)
-    }
-}
-
-/// Lines end in `\n` or `\r\n` (old Mac files, ending lines in `\r` alone, have been
-/// given `\n`s by [`mac_line_ends`]).
-fn line_breaks(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
-/// A file whose lines end in a lone `\r` (classic Mac OS, still written by some tools)
-/// gets `\n`s, so that rows can be counted by `\n`.
-fn mac_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
-    if text.contains('\r') && !text.contains('\n') {
-        Cow::Owned(text.replace('\r', "\n"))
-    } else {
-        text
-    }
-}
-
-fn is_blank(record: &StringRecord) -> bool {
-    record.iter().all(|cell| cell.trim().is_empty())
-}
-
-/// The header mapped, and the file-level rules on required columns applied.
-fn map_columns(
-    headers: Vec<String>,
-    options: &ImportOptions<'_>,
-) -> Result<ColumnMap, ImportError> {
-    let mut map = ColumnMap::new(headers, options.properties)?;
-    if !map.has(&Column::Email) {
-        return Err(ImportError::MissingColumn {
-            column: Column::Email.name(),
-        });
-    }
-    if !map.has(&Column::Role) {
-        let role = options.default_role.ok_or(ImportError::MissingColumn {
-            column: Column::Role.name(),
-        })?;
-        map.warnings.push(ImportWarning::DefaultRole { role });
-    }
-    for (definition, cell) in options.properties.iter().zip(&map.properties) {
-        if definition.required && cell.is_none() {
-            map.warnings.push(ImportWarning::RequiredPropertyMissing {
-                key: definition.key.clone(),
-                label: definition.label.clone(),
-            });
-        }
-    }
-    Ok(map)
-}
-
-/// Reads data rows one by one and flags emails seen in an earlier row.
-struct Collector<'a> {
-    map: &'a ColumnMap,
-    reader: RowReader<'a>,
-    first_row_of: HashMap<String, u32, BuildHasherDefault<Fnv1a>>,
-    rows: Vec<ParsedRow>,
-}
-
-/// FNV-1a: several times faster than the default SipHash on short keys like emails. The
-/// keys come from the user's own file, so flooding the table gains an attacker nothing.
-#[derive(Default)]
-struct Fnv1a(u64);
-
-impl Hasher for Fnv1a {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-impl<'a> Collector<'a> {
-    fn new(map: &'a ColumnMap, options: &'a ImportOptions<'a>) -> Self {
-        Collector {
-            map,
-            reader: RowReader::new(map, options),
-            first_row_of: HashMap::default(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// Room for about `rows` rows, so that a large file's rows are not moved as they grow.
-    fn reserve(&mut self, rows: u64) {
-        let rows = usize::try_from(rows).unwrap_or(0);
-        self.rows.reserve(rows);
-        self.first_row_of.reserve(rows);
-    }
-
-    fn push(&mut self, row: u32, record: &StringRecord) {
-        if is_blank(record) {
-            return;
-        }
-        let (email, mut result) = self.reader.read(row, record);
-        if let Some(email) = email {
-            match self.first_row_of.entry(email) {
-                Entry::Vacant(vacant) => {
-                    vacant.insert(row);
-                }
-                Entry::Occupied(first) => {
-                    let error = RowError {
-                        row,
-                        column: self.map.header_of(&Column::Email),
-                        code: ErrorCode::InvalidInput,
-                        reason: format!("'{}' already appears in row {}", first.key(), first.get()),
-                    };
-                    match &mut result {
-                        Ok(_) => result = Err(vec![error]),
-                        Err(errors) => errors.insert(0, error),
-                    }
-                }
-            }
-        }
-        self.rows.push(match result {
-            Ok(imported) => ParsedRow::Valid(imported),
-            Err(errors) => ParsedRow::Invalid(InvalidRow {
-                row_number: row,
-                email: self.email_cell(record),
-                errors,
-            }),
-        });
-    }
-
-    fn email_cell(&self, record: &StringRecord) -> String {
-        self.map
-            .cell(&Column::Email)
-            .and_then(|index| record.get(index))
-            .map(|cell| row::clean_cell(cell).to_owned())
-            .unwrap_or_default()
-    }
-
-    fn finish(
-        self,
-        source: Source,
-        header_row: u32,
-        extra_warnings: Vec<ImportWarning>,
-    ) -> ParsedImport {
-        let ColumnMap {
-            mapped,
-            unknown,
-            mut warnings,
-            ..
-        } = self.map.clone();
-        warnings.extend(extra_warnings);
-        ParsedImport {
-            source,
-            header_row,
-            columns: mapped,
-            unknown_columns: unknown,
-            warnings,
-            rows: self.rows,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -4,12 +4,10 @@
 //! (phone numbers, postal codes) and dates (Excel serials) become the text the row
 //! reader expects; after that a sheet row goes through exactly the CSV path.
 
+use super::collect::{Collector, map_columns};
 use super::columns::{Column, ColumnMap};
 use super::property::PropertyKind;
-use super::{
-    Collector, ImportError, ImportOptions, ImportWarning, ParsedImport, Source, format_number,
-    map_columns,
-};
+use super::{ImportError, ImportOptions, ImportWarning, ParsedImport, Source, format_number};
 use calamine::{Data, Reader, Sheets};
 use chrono::{Days, NaiveDate};
 use csv::StringRecord;

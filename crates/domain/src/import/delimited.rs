@@ -1,0 +1,133 @@
+//! CSV and tab-separated text: decoded, split by the `csv` crate, and numbered by row as
+//! a spreadsheet would show the file.
+
+use super::collect::{Collector, is_blank, map_columns};
+use super::{ImportError, ImportOptions, ParsedImport, Source, decode};
+use csv::StringRecord;
+use std::borrow::Cow;
+
+/// Reads a CSV (or tab-separated) file: encoding and delimiter detected, cells trimmed,
+/// blank rows skipped.
+pub(super) fn parse_csv(
+    bytes: &[u8],
+    options: &ImportOptions<'_>,
+) -> Result<ParsedImport, ImportError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ImportError::Empty);
+    }
+    let (text, encoding) = decode::decode(bytes)?;
+    let text = mac_line_ends(text);
+    let delimiter = decode::detect_delimiter(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter.as_byte())
+        .from_reader(text.as_bytes());
+    let mut record = StringRecord::new();
+    let mut rows = SpreadsheetRows::new(&text);
+    let (header_row, headers) = read_header(&mut reader, &mut record, &mut rows)?;
+    let map = map_columns(headers, options)?;
+    let mut collector = Collector::new(&map, options);
+    collector.reserve(line_breaks(text.as_bytes()));
+    while read_record(&mut reader, &mut record, &rows)? {
+        let row = rows.row_of(&record);
+        collector.push(row, &record);
+    }
+    let source = Source::Csv {
+        encoding,
+        delimiter,
+    };
+    Ok(collector.finish(source, header_row, Vec::new()))
+}
+
+/// The first non-blank record, trimmed, and its row.
+fn read_header(
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut StringRecord,
+    rows: &mut SpreadsheetRows<'_>,
+) -> Result<(u32, Vec<String>), ImportError> {
+    loop {
+        if !read_record(reader, record, rows)? {
+            return Err(ImportError::Empty);
+        }
+        let row = rows.row_of(record);
+        if !is_blank(record) {
+            return Ok((row, record.iter().map(|h| h.trim().to_owned()).collect()));
+        }
+    }
+}
+
+fn read_record(
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut StringRecord,
+    rows: &SpreadsheetRows<'_>,
+) -> Result<bool, ImportError> {
+    reader
+        .read_record(record)
+        .map_err(|error| ImportError::Malformed {
+            row: rows.next_row(),
+            reason: error.to_string(),
+        })
+}
+
+/// Spreadsheet row numbers for CSV records: a line break starts a row, except inside a
+/// quoted cell, where it is part of the cell. (csv's own line numbers point before
+/// skipped blank lines and CRLF ends, so they are not used.)
+struct SpreadsheetRows<'t> {
+    text: &'t [u8],
+    /// Bytes before this have been counted.
+    counted_to: usize,
+    line_breaks: u64,
+    /// Line breaks inside the quoted cells of records before the current one.
+    embedded: u64,
+}
+
+impl<'t> SpreadsheetRows<'t> {
+    fn new(text: &'t str) -> Self {
+        SpreadsheetRows {
+            text: text.as_bytes(),
+            counted_to: 0,
+            line_breaks: 0,
+            embedded: 0,
+        }
+    }
+
+    fn row_of(&mut self, record: &StringRecord) -> u32 {
+        let mut start = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX))
+            .min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if let Some(skipped) = self.text.get(self.counted_to..start) {
+            self.line_breaks += line_breaks(skipped);
+            self.counted_to = start;
+        }
+        let row = self.next_row();
+        self.embedded += line_breaks(record.as_slice().as_bytes());
+        row
+    }
+
+    /// The row the next record would be on, as far as counted.
+    fn next_row(&self) -> u32 {
+        let row = (self.line_breaks + 1).saturating_sub(self.embedded);
+        u32::try_from(row).unwrap_or(u32::MAX)
+    }
+}
+
+/// Lines end in `\n` or `\r\n` (old Mac files, ending lines in `\r` alone, have been
+/// given `\n`s by [`mac_line_ends`]).
+fn line_breaks(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// A file whose lines end in a lone `\r` (classic Mac OS, still written by some tools)
+/// gets `\n`s, so that rows can be counted by `\n`.
+fn mac_line_ends(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.contains('\r') && !text.contains('\n') {
+        Cow::Owned(text.replace('\r', "\n"))
+    } else {
+        text
+    }
+}
