@@ -105,9 +105,34 @@ impl Column {
         )
     }
 
-    /// Position in the fixed slot table of built-in columns.
-    pub(super) fn slot(&self) -> Option<usize> {
-        TEMPLATE_COLUMNS.iter().position(|column| column == self)
+    /// Position in [`TEMPLATE_COLUMNS`] (looked up for every cell, so a `match`).
+    pub(super) const fn slot(&self) -> Option<usize> {
+        let slot = match self {
+            Column::Email => 0,
+            Column::FirstName => 1,
+            Column::LastName => 2,
+            Column::DisplayName => 3,
+            Column::Role => 4,
+            Column::Workspaces => 5,
+            Column::GuestExpires => 6,
+            Column::Onboarding => 7,
+            Column::Password => 8,
+            Column::Phone => 9,
+            Column::Title => 10,
+            Column::Company => 11,
+            Column::Office => 12,
+            Column::Street => 13,
+            Column::PostalCode => 14,
+            Column::City => 15,
+            Column::CellPhone => 16,
+            Column::HomePhone => 17,
+            Column::Property(_)
+            | Column::Id
+            | Column::Status
+            | Column::Created
+            | Column::LastActive => return None,
+        };
+        Some(slot)
     }
 }
 
@@ -392,6 +417,14 @@ mod tests {
         );
         assert_eq!(fold_header("prop:Cost_Center"), "prop:costcenter");
         assert_eq!(fold_header("Guest Expires (YYYY-MM-DD)"), "guestexpires");
+    }
+
+    #[test]
+    fn slots_follow_the_template_order() {
+        for (i, column) in TEMPLATE_COLUMNS.iter().enumerate() {
+            assert_eq!(column.slot(), Some(i), "{column:?}");
+        }
+        assert_eq!(Column::Id.slot(), None);
     }
 
     #[test]
