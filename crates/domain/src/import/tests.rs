@@ -1,6 +1,7 @@
 //! The row and header rules, one behaviour per test, on small inline files.
 
 use super::*;
+use proptest::prelude::*;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
@@ -356,4 +357,26 @@ fn errors_cross_ipc_as_code_and_message() {
     let denied = Denied::from(ImportError::Empty);
     assert_eq!(denied.code, ErrorCode::InvalidInput);
     assert_eq!(denied.message, "The file is empty.");
+}
+
+proptest! {
+    #[test]
+    fn no_bytes_make_the_importer_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let options = ImportOptions::new(today());
+        let _ = parse(&bytes, &options);
+        let _ = parse_csv(&bytes, &options);
+        let _ = parse_workbook(&bytes, &options);
+    }
+
+    #[test]
+    fn no_rows_under_a_good_header_make_the_importer_panic(
+        body in "[a-z@.,;\t\"'=+\\-#\r\n 0-9é]{0,400}"
+    ) {
+        let options = ImportOptions::new(today());
+        let file = format!("Email,Role,Workspaces,Guest Expires,Phone,Password,Onboarding\n{body}");
+        let parsed = parse_csv(file.as_bytes(), &options).unwrap();
+        for row in &parsed.rows {
+            prop_assert!(row.row_number() >= 2);
+        }
+    }
 }
