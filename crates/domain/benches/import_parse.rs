@@ -82,7 +82,7 @@ fn parse_100k_row_csv() {
         .to_vec();
     let mut options = ImportOptions::new(today());
     options.workspaces = Some(&workspaces);
-    let time = best_of(5, || parse(&bytes, &options).unwrap());
+    let time = best_of(10, || parse(&bytes, &options).unwrap());
     let parsed = parse(&bytes, &options).unwrap();
     assert_eq!(
         parsed.valid_rows().count(),

@@ -254,9 +254,6 @@ pub fn export_xlsx(
 ) -> Result<Vec<u8>, ExportError> {
     let columns = columns.columns(properties);
     let mut workbook = Workbook::new();
-    // Compressing is most of the time a large roster takes to save; level 1 is several
-    // times faster than the default 6 for a file a little larger.
-    workbook.set_zip_compression_level(1);
     let sheet = workbook.add_worksheet();
     sheet.set_name("Users")?;
     let headers: Vec<String> = columns.iter().map(Column::name).collect();
