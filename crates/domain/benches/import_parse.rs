@@ -96,6 +96,30 @@ fn parse_100k_row_csv() {
     );
 }
 
+/// The file most imports are: who, their role and workspaces.
+#[test]
+fn parse_100k_row_short_csv() {
+    let mut file = String::from("Email,First Name,Last Name,Role,Workspaces\r\n");
+    for i in 0..ROWS {
+        file.push_str(&format!(
+            "user.{i}@example.com,First{i},Last{i},member,Sales;Support\r\n"
+        ));
+    }
+    let options = ImportOptions::new(today());
+    let time = best_of(10, || parse(file.as_bytes(), &options).unwrap());
+    assert_eq!(
+        parse(file.as_bytes(), &options)
+            .unwrap()
+            .valid_rows()
+            .count(),
+        ROWS
+    );
+    println!(
+        "parse+validate {ROWS} short CSV rows ({:.1} MB): {time:?}",
+        file.len() as f64 / 1e6
+    );
+}
+
 #[test]
 fn parse_100k_row_xlsx() {
     let bytes = export_xlsx(&roster(ROWS), ExportColumns::Full, &[]).unwrap();
