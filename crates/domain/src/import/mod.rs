@@ -69,13 +69,15 @@ pub enum Source {
         kind: WorkbookKind,
         sheet: String,
     },
+    /// Rows typed into the multi-row form.
+    Form,
 }
 
 /// A file read and checked, ready for staging.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedImport {
     pub source: Source,
-    /// The spreadsheet row of the header (1 unless blank rows precede it).
+    /// The spreadsheet row of the header (1 unless blank rows precede it; 0 for the form).
     pub header_row: u32,
     /// The recognised columns, in file order.
     pub columns: Vec<MappedColumn>,
@@ -261,6 +263,29 @@ pub fn parse_workbook(
     options: &ImportOptions<'_>,
 ) -> Result<ParsedImport, ImportError> {
     workbook::parse_workbook(bytes, options)
+}
+
+/// Reads rows typed into the multi-row form (SPEC.md §6) through the same rules as a
+/// file. `headers` name the form's columns as the template does; the form's first row is
+/// row 1 in errors.
+pub fn parse_form(
+    headers: &[String],
+    rows: &[Vec<String>],
+    options: &ImportOptions<'_>,
+) -> Result<ParsedImport, ImportError> {
+    let headers: Vec<String> = headers.iter().map(|h| h.trim().to_owned()).collect();
+    let map = collect::map_columns(headers, options)?;
+    let mut collector = collect::Collector::new(&map, options);
+    collector.reserve(rows.len() as u64);
+    let mut record = csv::StringRecord::new();
+    for (row, cells) in (1u32..).zip(rows) {
+        record.clear();
+        for cell in cells {
+            record.push_field(cell);
+        }
+        collector.push(row, &record);
+    }
+    Ok(collector.finish(Source::Form, 0, Vec::new()))
 }
 
 #[cfg(test)]

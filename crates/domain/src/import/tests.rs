@@ -359,6 +359,24 @@ fn errors_cross_ipc_as_code_and_message() {
     assert_eq!(denied.message, "The file is empty.");
 }
 
+#[test]
+fn form_rows_go_through_the_same_rules_numbered_from_one() {
+    let headers: Vec<String> = ["Email", "Role", "Display Name"].map(String::from).to_vec();
+    let rows = vec![
+        vec!["ann@example.com".to_owned(), "member".into(), "Ann".into()],
+        vec![String::new(), String::new(), String::new()],
+        vec!["ann@example.com".to_owned(), "admin".into(), String::new()],
+    ];
+    let parsed = parse_form(&headers, &rows, &ImportOptions::new(today())).unwrap();
+    assert_eq!(parsed.source, Source::Form);
+    assert_eq!(parsed.valid_rows().next().map(|r| r.row_number), Some(1));
+    assert_eq!(
+        messages(&parsed),
+        ["Row 3, column Email: 'ann@example.com' already appears in row 1"],
+        "the empty row 2 is skipped"
+    );
+}
+
 proptest! {
     #[test]
     fn no_bytes_make_the_importer_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
