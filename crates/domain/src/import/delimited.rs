@@ -2,7 +2,7 @@
 //! a spreadsheet would show the file.
 
 use super::collect::{Collector, is_blank, map_columns};
-use super::{ImportError, ImportOptions, ParsedImport, Source, decode};
+use super::{Delimiter, ImportError, ImportOptions, ParsedImport, Source, TextEncoding, decode};
 use csv::StringRecord;
 use std::borrow::Cow;
 
@@ -12,26 +12,15 @@ pub(super) fn parse_csv(
     bytes: &[u8],
     options: &ImportOptions<'_>,
 ) -> Result<ParsedImport, ImportError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ImportError::Empty);
-    }
-    let (text, encoding) = decode::decode(bytes)?;
-    let text = mac_line_ends(text);
+    let (text, encoding) = decode_text(bytes)?;
     let delimiter = decode::detect_delimiter(&text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter.as_byte())
-        .from_reader(text.as_bytes());
-    let mut record = StringRecord::new();
-    let mut rows = SpreadsheetRows::new(&text);
-    let (header_row, headers) = read_header(&mut reader, &mut record, &mut rows)?;
+    let mut rows = CsvRows::new(&text, delimiter);
+    let (header_row, headers) = rows.header()?;
     let map = map_columns(headers, options)?;
     let mut collector = Collector::new(&map, options);
     collector.reserve(line_breaks(text.as_bytes()));
-    while read_record(&mut reader, &mut record, &rows)? {
-        let row = rows.row_of(&record);
-        collector.push(row, &record);
+    while let Some(row) = rows.next_row()? {
+        collector.push(row, &rows.record);
     }
     let source = Source::Csv {
         encoding,
@@ -40,34 +29,59 @@ pub(super) fn parse_csv(
     Ok(collector.finish(source, header_row, Vec::new()))
 }
 
-/// The first non-blank record, trimmed, and its row.
-fn read_header(
-    reader: &mut csv::Reader<&[u8]>,
-    record: &mut StringRecord,
-    rows: &mut SpreadsheetRows<'_>,
-) -> Result<(u32, Vec<String>), ImportError> {
-    loop {
-        if !read_record(reader, record, rows)? {
-            return Err(ImportError::Empty);
-        }
-        let row = rows.row_of(record);
-        if !is_blank(record) {
-            return Ok((row, record.iter().map(|h| h.trim().to_owned()).collect()));
-        }
+/// The file's text, with lines ending in `\n` or `\r\n`.
+pub(super) fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), ImportError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ImportError::Empty);
     }
+    let (text, encoding) = decode::decode(bytes)?;
+    Ok((mac_line_ends(text), encoding))
 }
 
-fn read_record(
-    reader: &mut csv::Reader<&[u8]>,
-    record: &mut StringRecord,
-    rows: &SpreadsheetRows<'_>,
-) -> Result<bool, ImportError> {
-    reader
-        .read_record(record)
-        .map_err(|error| ImportError::Malformed {
-            row: rows.next_row(),
-            reason: error.to_string(),
-        })
+/// The records of a CSV text one by one, each with its spreadsheet row.
+pub(super) struct CsvRows<'t> {
+    reader: csv::Reader<&'t [u8]>,
+    rows: SpreadsheetRows<'t>,
+    /// The record [`CsvRows::next_row`] last read.
+    pub record: StringRecord,
+}
+
+impl<'t> CsvRows<'t> {
+    pub fn new(text: &'t str, delimiter: Delimiter) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter.as_byte())
+            .from_reader(text.as_bytes());
+        CsvRows {
+            reader,
+            rows: SpreadsheetRows::new(text),
+            record: StringRecord::new(),
+        }
+    }
+
+    /// Reads the next record into `record` and answers its row, or `None` at the end.
+    pub fn next_row(&mut self) -> Result<Option<u32>, ImportError> {
+        let more =
+            self.reader
+                .read_record(&mut self.record)
+                .map_err(|error| ImportError::Malformed {
+                    row: self.rows.next_row(),
+                    reason: error.to_string(),
+                })?;
+        Ok(more.then(|| self.rows.row_of(&self.record)))
+    }
+
+    /// The first non-blank record, trimmed, and its row.
+    pub fn header(&mut self) -> Result<(u32, Vec<String>), ImportError> {
+        while let Some(row) = self.next_row()? {
+            if !is_blank(&self.record) {
+                let headers = self.record.iter().map(|h| h.trim().to_owned()).collect();
+                return Ok((row, headers));
+            }
+        }
+        Err(ImportError::Empty)
+    }
 }
 
 /// Spreadsheet row numbers for CSV records: a line break starts a row, except inside a

@@ -8,7 +8,7 @@ use super::collect::{Collector, map_columns};
 use super::columns::{Column, ColumnMap};
 use super::property::PropertyKind;
 use super::{ImportError, ImportOptions, ImportWarning, ParsedImport, Source, format_number};
-use calamine::{Data, Reader, Sheets};
+use calamine::{Data, Range, Reader, Sheets};
 use chrono::{Days, NaiveDate};
 use csv::StringRecord;
 use serde::Serialize;
@@ -28,42 +28,9 @@ pub(super) fn parse_workbook(
     bytes: &[u8],
     options: &ImportOptions<'_>,
 ) -> Result<ParsedImport, ImportError> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|error| ImportError::Workbook(error.to_string()))?;
-    let kind = match &workbook {
-        Sheets::Xlsx(_) => WorkbookKind::Xlsx,
-        Sheets::Xls(_) => WorkbookKind::Xls,
-        Sheets::Xlsb(_) => WorkbookKind::Xlsb,
-        Sheets::Ods(_) => WorkbookKind::Ods,
-    };
-    let sheet = choose_sheet(workbook.sheet_names(), options.sheet)?;
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(|error| ImportError::Workbook(error.to_string()))?;
-    let first_row = range.start().map_or(0, |(row, _)| row);
-    let mut rows = range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| (sheet_row(first_row, i), cells));
-    let (header_row, headers) = rows
-        .by_ref()
-        .find(|(_, cells)| {
-            cells
-                .iter()
-                .any(|cell| !text(cell, false).trim().is_empty())
-        })
-        .map(|(row, cells)| {
-            (
-                row,
-                cells
-                    .iter()
-                    .map(|c| text(c, false).trim().to_owned())
-                    .collect(),
-            )
-        })
-        .ok_or_else(|| ImportError::EmptySheet {
-            sheet: sheet.clone(),
-        })?;
+    let (kind, sheet, range) = open_sheet(bytes, options.sheet)?;
+    let mut rows = sheet_rows(&range);
+    let (header_row, headers) = sheet_header(&mut rows, &sheet)?;
     let map = map_columns(headers, options)?;
     let dates = date_columns(&map, options);
     let postal_code = map.cell(&Column::PostalCode);
@@ -90,6 +57,54 @@ pub(super) fn parse_workbook(
         warnings.push(ImportWarning::PostalCodesAsNumbers { rows, first_row });
     }
     Ok(collector.finish(Source::Workbook { kind, sheet }, header_row, warnings))
+}
+
+/// The workbook's kind, and the chosen sheet's name and cells.
+pub(super) fn open_sheet(
+    bytes: &[u8],
+    wanted: Option<&str>,
+) -> Result<(WorkbookKind, String, Range<Data>), ImportError> {
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|error| ImportError::Workbook(error.to_string()))?;
+    let kind = match &workbook {
+        Sheets::Xlsx(_) => WorkbookKind::Xlsx,
+        Sheets::Xls(_) => WorkbookKind::Xls,
+        Sheets::Xlsb(_) => WorkbookKind::Xlsb,
+        Sheets::Ods(_) => WorkbookKind::Ods,
+    };
+    let sheet = choose_sheet(workbook.sheet_names(), wanted)?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|error| ImportError::Workbook(error.to_string()))?;
+    Ok((kind, sheet, range))
+}
+
+/// A sheet's rows with their spreadsheet row numbers.
+pub(super) fn sheet_rows(range: &Range<Data>) -> impl Iterator<Item = (u32, &[Data])> {
+    let first_row = range.start().map_or(0, |(row, _)| row);
+    range
+        .rows()
+        .enumerate()
+        .map(move |(i, cells)| (sheet_row(first_row, i), cells))
+}
+
+/// The first non-blank row, as trimmed text, and its row number.
+pub(super) fn sheet_header<'r>(
+    rows: &mut impl Iterator<Item = (u32, &'r [Data])>,
+    sheet: &str,
+) -> Result<(u32, Vec<String>), ImportError> {
+    rows.find(|(_, cells)| {
+        cells
+            .iter()
+            .any(|cell| !text(cell, false).trim().is_empty())
+    })
+    .map(|(row, cells)| {
+        let headers = cells.iter().map(|c| text(c, false).trim().to_owned());
+        (row, headers.collect())
+    })
+    .ok_or_else(|| ImportError::EmptySheet {
+        sheet: sheet.to_owned(),
+    })
 }
 
 fn sheet_row(first_row: u32, index: usize) -> u32 {
@@ -137,7 +152,7 @@ fn date_columns(map: &ColumnMap, options: &ImportOptions<'_>) -> Vec<bool> {
 /// A cell as the text a person sees: whole numbers without `.0` (a phone or postal code
 /// typed into a number cell), dates as YYYY-MM-DD, and in date columns a plain number as
 /// the Excel serial date it is.
-fn text(cell: &Data, is_date: bool) -> String {
+pub(super) fn text(cell: &Data, is_date: bool) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
