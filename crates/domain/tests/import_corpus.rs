@@ -13,7 +13,8 @@ use orgdesk_domain::Role;
 use orgdesk_domain::import::{
     Column, Delimiter, ImportError, ImportOptions, ImportRow, ImportWarning, Onboarding,
     ParsedImport, PropertyDefinition, PropertyKind, PropertyValue, Source, TextEncoding,
-    WorkbookKind, parse, parse_csv, parse_workbook,
+    WorkbookKind, parse, parse_csv, parse_workbook, read_table, result_report_csv,
+    result_report_xlsx,
 };
 use std::path::PathBuf;
 
@@ -868,4 +869,82 @@ fn ten_thousand_bad_rows_are_each_reported_with_their_row_number() {
         messages[9_999],
         "Row 10001, column Email: 'user9999@' is not an email address (Domain is empty.)"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The result report: the user's rows back, with what became of each.
+
+fn report_results(parsed: &ParsedImport) -> std::collections::BTreeMap<u32, String> {
+    parsed
+        .rows
+        .iter()
+        .map(|row| {
+            let result = match row {
+                orgdesk_domain::import::ParsedRow::Valid(_) => "created".to_owned(),
+                orgdesk_domain::import::ParsedRow::Invalid(invalid) => invalid
+                    .errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            (row.row_number(), result)
+        })
+        .collect()
+}
+
+#[test]
+fn the_result_report_gives_back_every_row_with_its_result_and_no_passwords() {
+    let bytes = corpus("google_workspace_users.csv");
+    let mut options = ImportOptions::new(today());
+    options.default_role = Some(Role::Member);
+    let parsed = parse(&bytes, &options).unwrap();
+    let table = read_table(&bytes, None).unwrap();
+    assert_eq!(
+        table.rows.iter().map(|r| r.row_number).collect::<Vec<_>>(),
+        [2, 3]
+    );
+
+    let report = result_report_csv(&table, &report_results(&parsed)).unwrap();
+    assert!(!String::from_utf8_lossy(&report).contains("Analytical-Engine-1843"));
+    let rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(report.strip_prefix(b"\xEF\xBB\xBF").unwrap())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(rows[0].len(), 23, "the file's 22 columns and Result");
+    assert_eq!(rows[0][22], "Result");
+    assert_eq!(
+        rows[1][..4],
+        ["Ada", "Lovelace", "ada@example.org", ""],
+        "no password"
+    );
+    assert_eq!(rows[1][21..], ["CC-100", "created"]);
+    assert_eq!(rows[2][3], "");
+    assert_eq!(
+        rows[2][22],
+        "Row 3, column Password [Required]: a password needs at least 12 characters"
+    );
+}
+
+#[test]
+fn a_workbook_result_report_is_an_xlsx_with_the_rows_as_written() {
+    use calamine::{Data, Reader};
+    let bytes = corpus("spreadsheet.xlsx");
+    let table = read_table(&bytes, None).unwrap();
+    assert_eq!(
+        table.rows.iter().map(|r| r.row_number).collect::<Vec<_>>(),
+        [2, 3, 5],
+        "the blank row 4 is left out"
+    );
+    let results = [(3, "=not a formula".to_owned())].into();
+    let report = result_report_xlsx(&table, &results).unwrap();
+    let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(report)).unwrap();
+    let range = workbook.worksheet_range("Result").unwrap();
+    let rows: Vec<Vec<Data>> = range.rows().map(<[Data]>::to_vec).collect();
+    assert_eq!(rows[0][10], Data::String("Result".into()));
+    assert_eq!(rows[1][0], Data::String("dana@example.com".into()));
+    assert_eq!(rows[1][4], Data::String("2027-01-15".into()));
+    assert_eq!(rows[2][10], Data::String("'=not a formula".into()));
 }

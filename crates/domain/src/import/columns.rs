@@ -241,7 +241,7 @@ pub fn fold_header(header: &str) -> String {
 }
 
 /// What a header names, and how strongly.
-fn recognise(folded: &str, properties: &[PropertyDefinition]) -> Option<(Column, Rank)> {
+pub(super) fn recognise(folded: &str, properties: &[PropertyDefinition]) -> Option<(Column, Rank)> {
     if let Some((_, column, rank)) = ALIASES.iter().find(|(alias, ..)| *alias == folded) {
         return Some((column.clone(), *rank));
     }
