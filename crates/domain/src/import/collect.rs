@@ -23,7 +23,7 @@ pub(super) fn map_columns(
     headers: Vec<String>,
     options: &ImportOptions<'_>,
 ) -> Result<ColumnMap, ImportError> {
-    let mut map = ColumnMap::new(headers, options.properties)?;
+    let mut map = ColumnMap::new(headers, options.properties, options.columns)?;
     if !map.has(&Column::Email) {
         return Err(ImportError::MissingColumn {
             column: Column::Email.name(),
@@ -56,8 +56,13 @@ pub(super) struct Collector<'a> {
 
 /// FNV-1a: several times faster than the default SipHash on short keys like emails. The
 /// keys come from the user's own file, so flooding the table gains an attacker nothing.
-#[derive(Default)]
 struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
 
 impl Hasher for Fnv1a {
     fn finish(&self) -> u64 {
@@ -65,16 +70,10 @@ impl Hasher for Fnv1a {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
         for &b in bytes {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
-        self.0 = hash;
     }
 }
 
@@ -147,12 +146,14 @@ impl<'a> Collector<'a> {
             mapped,
             unknown,
             mut warnings,
+            headers,
             ..
         } = self.map.clone();
         warnings.extend(extra_warnings);
         ParsedImport {
             source,
             header_row,
+            headers,
             columns: mapped,
             unknown_columns: unknown,
             warnings,

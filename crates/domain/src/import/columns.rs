@@ -8,7 +8,9 @@ use super::property::PropertyDefinition;
 use super::{ImportError, ImportWarning};
 
 /// One column Orgdesk knows, in the template's order.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Column {
     Email,
@@ -138,10 +140,12 @@ impl Column {
 
 /// How strongly a header names its column: the template's own name beats a common
 /// alias, which beats a loose one, so `Recovery Phone` wins over `Work Phone`.
+/// The user's own choice in the import wizard beats them all.
 type Rank = u8;
-const CANONICAL: Rank = 0;
-const ALIAS: Rank = 1;
-const LOOSE: Rank = 2;
+const CHOSEN: Rank = 0;
+const CANONICAL: Rank = 1;
+const ALIAS: Rank = 2;
+const LOOSE: Rank = 3;
 
 /// Folded header → column. Folding keeps only lower-cased letters, digits and `:`.
 const ALIASES: &[(&str, Column, Rank)] = &[
@@ -257,6 +261,15 @@ pub(super) fn recognise(folded: &str, properties: &[PropertyDefinition]) -> Opti
         .map(|definition| (Column::Property(definition.key.clone()), ALIAS))
 }
 
+/// The user's mapping of one header in the import wizard: a column, or `None` to ignore
+/// the header's cells. It overrides what the header would otherwise mean.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnChoice {
+    /// The header as written in the file (compared trimmed).
+    pub header: String,
+    pub column: Option<Column>,
+}
+
 /// A column of the file that Orgdesk recognised.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MappedColumn {
@@ -287,6 +300,7 @@ impl ColumnMap {
     pub fn new(
         headers: Vec<String>,
         properties: &[PropertyDefinition],
+        choices: &[ColumnChoice],
     ) -> Result<ColumnMap, ImportError> {
         let last_named = headers.iter().rposition(|h| !h.is_empty());
         let mut chosen: Vec<(MappedColumn, Rank)> = Vec::new();
@@ -299,7 +313,16 @@ impl ColumnMap {
                 }
                 continue;
             }
-            let Some((column, rank)) = recognise(&fold_header(header), properties) else {
+            let choice = choices.iter().find(|c| c.header.trim() == header);
+            let meaning = match choice {
+                Some(ColumnChoice { column: None, .. }) => continue,
+                Some(ColumnChoice {
+                    column: Some(column),
+                    ..
+                }) => is_known(column, properties).then(|| (column.clone(), CHOSEN)),
+                None => recognise(&fold_header(header), properties),
+            };
+            let Some((column, rank)) = meaning else {
                 unknown.push(header.clone());
                 continue;
             };
@@ -364,6 +387,14 @@ impl ColumnMap {
             .and_then(|index| self.headers.get(index))
             .cloned()
             .unwrap_or_else(|| column.name())
+    }
+}
+
+/// A property column must name one of the org's properties.
+fn is_known(column: &Column, properties: &[PropertyDefinition]) -> bool {
+    match column {
+        Column::Property(key) => properties.iter().any(|d| &d.key == key),
+        _ => true,
     }
 }
 

@@ -14,7 +14,7 @@ mod row;
 mod template;
 mod workbook;
 
-pub use columns::{Column, MappedColumn, TEMPLATE_COLUMNS, fold_header};
+pub use columns::{Column, ColumnChoice, MappedColumn, TEMPLATE_COLUMNS, fold_header};
 pub use decode::{Delimiter, TextEncoding};
 pub use property::{PropertyDefinition, PropertyKind, PropertyValue};
 pub use report::{RawRow, RawTable, read_table, result_report_csv, result_report_xlsx};
@@ -44,10 +44,13 @@ pub struct ImportOptions<'a> {
     pub default_role: Option<Role>,
     /// The worksheet of a workbook to read; the first one when `None`.
     pub sheet: Option<&'a str>,
+    /// The user's mapping choices from the import wizard, overriding header matching.
+    pub columns: &'a [ColumnChoice],
 }
 
 impl<'a> ImportOptions<'a> {
-    /// No properties, no workspace check, Role required, first sheet.
+    /// No properties, no workspace check, Role required, first sheet, headers matched
+    /// by name.
     pub fn new(today: NaiveDate) -> Self {
         ImportOptions {
             today,
@@ -55,6 +58,7 @@ impl<'a> ImportOptions<'a> {
             workspaces: None,
             default_role: None,
             sheet: None,
+            columns: &[],
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct ParsedImport {
     pub source: Source,
     /// The spreadsheet row of the header (1 unless blank rows precede it; 0 for the form).
     pub header_row: u32,
+    /// Every header as written (trimmed), by position, for the wizard's mapping step.
+    pub headers: Vec<String>,
     /// The recognised columns, in file order.
     pub columns: Vec<MappedColumn>,
     /// Headers Orgdesk does not know; their cells are ignored.

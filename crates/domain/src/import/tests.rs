@@ -377,6 +377,72 @@ fn form_rows_go_through_the_same_rules_numbered_from_one() {
     );
 }
 
+#[test]
+fn the_users_column_choices_override_header_matching() {
+    let choices = [
+        ColumnChoice {
+            header: "Mail".into(),
+            column: None,
+        },
+        ColumnChoice {
+            header: "Login Name".into(),
+            column: Some(Column::Email),
+        },
+        ColumnChoice {
+            header: "Access".into(),
+            column: Some(Column::Role),
+        },
+    ];
+    let mut options = ImportOptions::new(today());
+    options.columns = &choices;
+    let parsed = parse_csv(
+        b"Login Name,Mail,Access
+ann@example.com,old@example.com,member
+",
+        &options,
+    )
+    .unwrap();
+    assert_eq!(parsed.headers, ["Login Name", "Mail", "Access"]);
+    assert_eq!(mapped(&parsed), [Column::Email, Column::Role]);
+    assert!(
+        parsed.unknown_columns.is_empty(),
+        "an ignored header is not unknown"
+    );
+    assert_eq!(
+        parsed.valid_rows().next().map(|r| r.email.as_str()),
+        Some("ann@example.com")
+    );
+}
+
+#[test]
+fn a_chosen_column_beats_a_header_with_the_same_meaning() {
+    let choices = [ColumnChoice {
+        header: "Work Email".into(),
+        column: Some(Column::Email),
+    }];
+    let mut options = ImportOptions::new(today());
+    options.columns = &choices;
+    let parsed = parse_csv(
+        b"Email,Work Email,Role
+private@example.com,ann@example.com,member
+",
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        parsed.warnings,
+        [ImportWarning::ColumnIgnored {
+            ignored: "Email".into(),
+            used: "Work Email".into(),
+            column: "Email".into()
+        }]
+    );
+    assert_eq!(
+        parsed.valid_rows().next().map(|r| r.email.as_str()),
+        Some("ann@example.com")
+    );
+}
+
 proptest! {
     #[test]
     fn no_bytes_make_the_importer_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
