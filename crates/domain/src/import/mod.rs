@@ -80,7 +80,7 @@ pub enum Source {
 }
 
 /// A file read and checked, ready for staging.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParsedImport {
     pub source: Source,
     /// The spreadsheet row of the header (1 unless blank rows precede it; 0 for the form).
@@ -124,7 +124,8 @@ impl ParsedImport {
     clippy::large_enum_variant,
     reason = "most rows are valid; boxing them would allocate once more per row"
 )]
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
 pub enum ParsedRow {
     Valid(ImportRow),
     Invalid(InvalidRow),

@@ -97,8 +97,9 @@ impl fmt::Debug for Password {
 /// phones compact, workspace names in the org's spelling when the caller gave them).
 ///
 /// A field is `None` both when its cell is empty and when the file has no such column;
-/// [`super::ParsedImport::columns`] tells the two apart for staging updates.
-#[derive(Debug, Clone, PartialEq)]
+/// [`super::ParsedImport::columns`] tells the two apart for staging updates. Serialised
+/// (for the preview) without the password.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ImportRow {
     /// The row as a spreadsheet numbers it: the header is row 1 (when it is the first line).
     pub row_number: u32,
@@ -110,6 +111,7 @@ pub struct ImportRow {
     pub workspaces: Vec<String>,
     pub guest_expires: Option<NaiveDate>,
     pub onboarding: Onboarding,
+    #[serde(skip)]
     pub password: Option<Password>,
     pub phone: Option<String>,
     pub title: Option<String>,

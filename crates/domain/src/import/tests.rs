@@ -341,6 +341,21 @@ fn blank_rows_before_the_header_move_it_down() {
 }
 
 #[test]
+fn a_parsed_file_serialises_for_the_preview_without_passwords() {
+    let parsed = csv(
+        "Email,Role,Onboarding,Password\na@example.com,member,set_silently,correct-horse-battery\nbad@,member,,\n",
+    );
+    let json = serde_json::to_value(&parsed).unwrap();
+    assert_eq!(json["source"]["format"], "csv");
+    assert_eq!(json["rows"][0]["status"], "valid");
+    assert_eq!(json["rows"][0]["email"], "a@example.com");
+    assert_eq!(json["rows"][0]["onboarding"], "set_silently");
+    assert_eq!(json["rows"][1]["status"], "invalid");
+    assert_eq!(json["rows"][1]["errors"][0]["column"], "Email");
+    assert!(!json.to_string().contains("correct-horse-battery"));
+}
+
+#[test]
 fn errors_cross_ipc_as_code_and_message() {
     let row_error = RowError {
         row: 14,
