@@ -19,7 +19,7 @@ pub use decode::{Delimiter, TextEncoding};
 pub use property::{PropertyDefinition, PropertyKind, PropertyValue};
 pub use report::{RawRow, RawTable, read_table, result_report_csv, result_report_xlsx};
 pub use row::{ImportRow, Onboarding, Password};
-pub use template::{template_csv, template_xlsx};
+pub use template::{template_csv, template_headers, template_xlsx};
 pub use workbook::WorkbookKind;
 
 pub(crate) use property::format_number;

@@ -106,7 +106,7 @@ pub fn template_xlsx(
 }
 
 fn add_drop_down(sheet: &mut Worksheet, column: &Column, values: &[&str]) -> Result<(), XlsxError> {
-    let Some(col) = TEMPLATE_COLUMNS.iter().position(|c| c == column) else {
+    let Some(col) = column.slot() else {
         return Ok(());
     };
     let validation = DataValidation::new()
