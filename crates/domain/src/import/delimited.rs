@@ -13,8 +13,8 @@ pub(super) fn parse_csv(
     options: &ImportOptions<'_>,
 ) -> Result<ParsedImport, ImportError> {
     let (text, encoding) = decode_text(bytes)?;
-    let delimiter = decode::detect_delimiter(&text);
-    let mut rows = CsvRows::new(&text, delimiter);
+    let (delimiter, text) = delimiter_and_body(&text);
+    let mut rows = CsvRows::new(text, delimiter);
     let (header_row, headers) = rows.header()?;
     let map = map_columns(headers, options)?;
     let mut collector = Collector::new(&map, options);
@@ -36,6 +36,27 @@ pub(super) fn decode_text(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), 
     }
     let (text, encoding) = decode::decode(bytes)?;
     Ok((mac_line_ends(text), encoding))
+}
+
+/// The delimiter, and the text to read: Excel's `sep=;` first line names the delimiter
+/// and is not a row (Excel hides it, so the header is row 1); otherwise the header line
+/// tells.
+pub(super) fn delimiter_and_body(text: &str) -> (Delimiter, &str) {
+    let (first_line, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let hint = first_line.trim_end_matches('\r');
+    let named = match hint.get(..4) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("sep=") => match &hint[4..] {
+            "," => Some(Delimiter::Comma),
+            ";" => Some(Delimiter::Semicolon),
+            "\t" => Some(Delimiter::Tab),
+            _ => None,
+        },
+        _ => None,
+    };
+    match named {
+        Some(delimiter) => (delimiter, rest),
+        None => (decode::detect_delimiter(text), text),
+    }
 }
 
 /// The records of a CSV text one by one, each with its spreadsheet row.

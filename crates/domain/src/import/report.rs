@@ -4,7 +4,7 @@
 //! Passwords are never written back: the report is a file people keep and mail around.
 
 use super::columns::{Column, fold_header, recognise};
-use super::delimited::{CsvRows, decode_text};
+use super::delimited::{CsvRows, decode_text, delimiter_and_body};
 use super::workbook::{open_sheet, sheet_header, sheet_rows, text};
 use super::{ImportError, collect::is_blank, decode};
 use crate::export::{Cell, ExportError, XlsxStyles, col_num, write_cell, write_csv, write_header};
@@ -38,7 +38,8 @@ pub fn read_table(bytes: &[u8], sheet: Option<&str>) -> Result<RawTable, ImportE
 
 fn read_csv(bytes: &[u8]) -> Result<RawTable, ImportError> {
     let (text, _) = decode_text(bytes)?;
-    let mut csv = CsvRows::new(&text, decode::detect_delimiter(&text));
+    let (delimiter, text) = delimiter_and_body(&text);
+    let mut csv = CsvRows::new(text, delimiter);
     let (_, headers) = csv.header()?;
     let mut rows = Vec::new();
     while let Some(row_number) = csv.next_row()? {

@@ -334,6 +334,20 @@ fn old_mac_line_ends_count_rows() {
 }
 
 #[test]
+fn excels_sep_line_names_the_delimiter_and_is_not_a_row() {
+    let parsed = csv("sep=;\r\nEmail;Role;Title\r\nbad@;member;a,b\r\n");
+    assert_eq!(
+        parsed.source,
+        Source::Csv {
+            encoding: TextEncoding::Utf8,
+            delimiter: Delimiter::Semicolon
+        }
+    );
+    assert_eq!(parsed.header_row, 1);
+    assert_eq!(parsed.errors().next().map(|e| e.row), Some(2));
+}
+
+#[test]
 fn blank_rows_before_the_header_move_it_down() {
     let parsed = csv("\n\nEmail,Role\nbad@,member\n");
     assert_eq!(parsed.header_row, 3);
