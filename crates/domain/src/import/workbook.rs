@@ -33,8 +33,7 @@ pub(super) fn parse_workbook(
     let (header_row, headers) = sheet_header(&mut rows, &sheet)?;
     let map = map_columns(headers, options)?;
     let dates = date_columns(&map, options);
-    let postal_code = map.cell(&Column::PostalCode);
-    let mut numeric_postal_codes = (0usize, 0u32);
+    let mut postal_codes = NumericPostalCodes::new(map.cell(&Column::PostalCode));
     let mut collector = Collector::new(&map, options);
     collector.reserve(range.height() as u64);
     let mut record = StringRecord::new();
@@ -43,20 +42,45 @@ pub(super) fn parse_workbook(
         for (index, cell) in cells.iter().enumerate() {
             record.push_field(&text(cell, dates.get(index).copied().unwrap_or(false)));
         }
-        if postal_code.is_some_and(|i| matches!(cells.get(i), Some(Data::Int(_) | Data::Float(_))))
-        {
-            numeric_postal_codes.0 += 1;
-            if numeric_postal_codes.1 == 0 {
-                numeric_postal_codes.1 = row;
-            }
-        }
+        postal_codes.check(row, cells);
         collector.push(row, &record);
     }
-    let mut warnings = Vec::new();
-    if let (rows @ 1.., first_row) = numeric_postal_codes {
-        warnings.push(ImportWarning::PostalCodesAsNumbers { rows, first_row });
-    }
+    let warnings = postal_codes.warning().into_iter().collect();
     Ok(collector.finish(Source::Workbook { kind, sheet }, header_row, warnings))
+}
+
+/// Postal codes stored as numbers (a spreadsheet drops a leading zero from those).
+struct NumericPostalCodes {
+    column: Option<usize>,
+    rows: usize,
+    first_row: u32,
+}
+
+impl NumericPostalCodes {
+    fn new(column: Option<usize>) -> Self {
+        NumericPostalCodes {
+            column,
+            rows: 0,
+            first_row: 0,
+        }
+    }
+
+    fn check(&mut self, row: u32, cells: &[Data]) {
+        let cell = self.column.and_then(|i| cells.get(i));
+        if matches!(cell, Some(Data::Int(_) | Data::Float(_))) {
+            if self.rows == 0 {
+                self.first_row = row;
+            }
+            self.rows += 1;
+        }
+    }
+
+    fn warning(&self) -> Option<ImportWarning> {
+        (self.rows > 0).then_some(ImportWarning::PostalCodesAsNumbers {
+            rows: self.rows,
+            first_row: self.first_row,
+        })
+    }
 }
 
 /// The workbook's kind, and the chosen sheet's name and cells.
