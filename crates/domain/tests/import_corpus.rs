@@ -712,12 +712,22 @@ fn an_xlsx_workbook_reads_typed_cells_as_text_and_dates() {
             sheet: "Staff".into()
         }
     );
+    let stored_as_numbers = |column: &str, rows, first_row| ImportWarning::StoredAsNumbers {
+        column: column.into(),
+        rows,
+        first_row,
+    };
     assert_eq!(
         parsed.warnings,
-        [ImportWarning::PostalCodesAsNumbers {
-            rows: 2,
-            first_row: 2
-        }]
+        [
+            stored_as_numbers("Phone", 1, 3),
+            stored_as_numbers("Postal Code", 2, 2),
+            stored_as_numbers("Cell Phone", 1, 2),
+        ]
+    );
+    assert_eq!(
+        parsed.warnings[0].to_string(),
+        "Phone is stored as a number in 1 row (first in row 3); a spreadsheet drops a leading + or 0 from numbers. Format the column as text if that happened."
     );
     let dana = ImportRow {
         first_name: some("Dana"),
@@ -781,7 +791,8 @@ fn an_ods_workbook_reads_dates_and_numbers() {
     assert_eq!(valid(&parsed), [&olga]);
     assert_eq!(
         parsed.warnings,
-        [ImportWarning::PostalCodesAsNumbers {
+        [ImportWarning::StoredAsNumbers {
+            column: "Postal Code".into(),
             rows: 1,
             first_row: 2
         }]

@@ -174,8 +174,13 @@ pub enum ImportWarning {
     },
     /// A column with data but no header (0-based index).
     UnnamedColumn { index: usize },
-    /// Postal codes stored as numbers have lost any leading zero.
-    PostalCodesAsNumbers { rows: usize, first_row: u32 },
+    /// A workbook stores phones or postal codes as numbers, which drops a leading `+` or
+    /// zero; `column` is the header.
+    StoredAsNumbers {
+        column: String,
+        rows: usize,
+        first_row: u32,
+    },
     /// A required custom property has no column, so new users will lack it.
     RequiredPropertyMissing { key: String, label: String },
 }
@@ -199,10 +204,21 @@ impl fmt::Display for ImportWarning {
             ImportWarning::UnnamedColumn { index } => {
                 write!(f, "Column {} has no header and was ignored.", index + 1)
             }
-            ImportWarning::PostalCodesAsNumbers { rows, first_row } => write!(
-                f,
-                "{rows} postal codes are stored as numbers (first in row {first_row}); a leading zero may have been lost. Format the column as text in the spreadsheet if so."
-            ),
+            ImportWarning::StoredAsNumbers {
+                column,
+                rows,
+                first_row,
+            } => {
+                let rows = if *rows == 1 {
+                    "1 row".to_owned()
+                } else {
+                    format!("{rows} rows")
+                };
+                write!(
+                    f,
+                    "{column} is stored as a number in {rows} (first in row {first_row}); a spreadsheet drops a leading + or 0 from numbers. Format the column as text if that happened."
+                )
+            }
             ImportWarning::RequiredPropertyMissing { key, label } => write!(
                 f,
                 "The file has no column for the required property {label} (prop:{key}); new users need a value."

@@ -33,7 +33,7 @@ pub(super) fn parse_workbook(
     let (header_row, headers) = sheet_header(&mut rows, &sheet)?;
     let map = map_columns(headers, options)?;
     let dates = date_columns(&map, options);
-    let mut postal_codes = NumericPostalCodes::new(map.cell(&Column::PostalCode));
+    let mut numbers = NumbersInTextColumns::new(&map);
     let mut collector = Collector::new(&map, options);
     collector.reserve(range.height() as u64);
     let mut record = StringRecord::new();
@@ -42,44 +42,60 @@ pub(super) fn parse_workbook(
         for (index, cell) in cells.iter().enumerate() {
             record.push_field(&text(cell, dates.get(index).copied().unwrap_or(false)));
         }
-        postal_codes.check(row, cells);
+        numbers.check(row, cells);
         collector.push(row, &record);
     }
-    let warnings = postal_codes.warning().into_iter().collect();
-    Ok(collector.finish(Source::Workbook { kind, sheet }, header_row, warnings))
+    let source = Source::Workbook { kind, sheet };
+    Ok(collector.finish(source, header_row, numbers.warnings()))
 }
 
-/// Postal codes stored as numbers (a spreadsheet drops a leading zero from those).
-struct NumericPostalCodes {
-    column: Option<usize>,
-    rows: usize,
-    first_row: u32,
+/// The columns whose text a number cell can spoil (a phone's `+`, a postal code's
+/// leading zero), and the rows where it did.
+struct NumbersInTextColumns {
+    /// Per column: cell index, header, rows seen, first row.
+    columns: Vec<(usize, String, usize, u32)>,
 }
 
-impl NumericPostalCodes {
-    fn new(column: Option<usize>) -> Self {
-        NumericPostalCodes {
-            column,
-            rows: 0,
-            first_row: 0,
-        }
+impl NumbersInTextColumns {
+    const WATCHED: [Column; 4] = [
+        Column::Phone,
+        Column::PostalCode,
+        Column::CellPhone,
+        Column::HomePhone,
+    ];
+
+    fn new(map: &ColumnMap) -> Self {
+        let mut columns: Vec<_> = Self::WATCHED
+            .iter()
+            .filter_map(|column| Some((map.cell(column)?, map.header_of(column), 0, 0)))
+            .collect();
+        columns.sort_by_key(|(index, ..)| *index);
+        NumbersInTextColumns { columns }
     }
 
     fn check(&mut self, row: u32, cells: &[Data]) {
-        let cell = self.column.and_then(|i| cells.get(i));
-        if matches!(cell, Some(Data::Int(_) | Data::Float(_))) {
-            if self.rows == 0 {
-                self.first_row = row;
+        for (index, _, rows, first_row) in &mut self.columns {
+            if matches!(cells.get(*index), Some(Data::Int(_) | Data::Float(_))) {
+                if *rows == 0 {
+                    *first_row = row;
+                }
+                *rows += 1;
             }
-            self.rows += 1;
         }
     }
 
-    fn warning(&self) -> Option<ImportWarning> {
-        (self.rows > 0).then_some(ImportWarning::PostalCodesAsNumbers {
-            rows: self.rows,
-            first_row: self.first_row,
-        })
+    fn warnings(self) -> Vec<ImportWarning> {
+        self.columns
+            .into_iter()
+            .filter(|(_, _, rows, _)| *rows > 0)
+            .map(
+                |(_, column, rows, first_row)| ImportWarning::StoredAsNumbers {
+                    column,
+                    rows,
+                    first_row,
+                },
+            )
+            .collect()
     }
 }
 
