@@ -30,6 +30,8 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn properties() -> Vec<PropertyDefinition> {
     let definition = |key: &str, kind| PropertyDefinition {
+        id: 0,
+        version: 1,
         key: key.into(),
         label: key.replace('_', " "),
         kind,
@@ -42,7 +44,9 @@ fn properties() -> Vec<PropertyDefinition> {
         definition("remote", PropertyKind::Bool),
         definition(
             "shirt",
-            PropertyKind::OneOf(vec!["S".into(), "M".into(), "L".into()]),
+            PropertyKind::OneOf {
+                options: vec!["S".into(), "M".into(), "L".into()],
+            },
         ),
     ]
 }

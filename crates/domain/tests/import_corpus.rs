@@ -635,6 +635,8 @@ fn without_a_default_role_a_file_without_role_column_is_refused() {
 #[test]
 fn google_workspace_headers_map_with_passwords_set_silently() {
     let properties = [PropertyDefinition {
+        id: 0,
+        version: 1,
         key: "cost_center".into(),
         label: "Cost Center".into(),
         kind: PropertyKind::Text,
@@ -685,12 +687,16 @@ fn google_workspace_headers_map_with_passwords_set_silently() {
 fn spreadsheet_properties() -> [PropertyDefinition; 2] {
     [
         PropertyDefinition {
+            id: 0,
+            version: 1,
             key: "start_date".into(),
             label: "Start Date".into(),
             kind: PropertyKind::Date,
             required: false,
         },
         PropertyDefinition {
+            id: 0,
+            version: 1,
             key: "badge".into(),
             label: "Badge".into(),
             kind: PropertyKind::Number,

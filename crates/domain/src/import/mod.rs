@@ -14,11 +14,12 @@ mod row;
 mod template;
 mod workbook;
 
+pub use crate::wire::Onboarding;
 pub use columns::{Column, ColumnChoice, MappedColumn, TEMPLATE_COLUMNS, fold_header};
 pub use decode::{Delimiter, TextEncoding};
 pub use property::{PropertyDefinition, PropertyKind, PropertyValue};
 pub use report::{RawRow, RawTable, read_table, result_report_csv, result_report_xlsx};
-pub use row::{ImportRow, Onboarding, Password};
+pub use row::{ImportRow, Password};
 pub use template::{template_csv, template_headers, template_xlsx};
 pub use workbook::WorkbookKind;
 

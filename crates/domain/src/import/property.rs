@@ -2,28 +2,9 @@
 //! property value of the definition's type.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-/// An org-defined custom user field (SPEC.md §1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PropertyDefinition {
-    pub key: String,
-    pub label: String,
-    pub kind: PropertyKind,
-    pub required: bool,
-}
-
-/// A property's type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "type", content = "options")]
-pub enum PropertyKind {
-    Text,
-    Number,
-    Date,
-    Bool,
-    /// One of a fixed list of options.
-    OneOf(Vec<String>),
-}
+pub use crate::wire::{PropertyDefinition, PropertyKind};
 
 /// A property value read from a file, typed by its definition.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,7 +81,7 @@ pub(crate) fn parse_value(kind: &PropertyKind, cell: &str) -> Result<PropertyVal
         PropertyKind::Bool => parse_bool(cell)
             .map(PropertyValue::Bool)
             .ok_or_else(|| format!("'{cell}' is not yes/no (true, false, yes, no, 1, 0)")),
-        PropertyKind::OneOf(options) => options
+        PropertyKind::OneOf { options } => options
             .iter()
             .find(|option| option.trim().eq_ignore_ascii_case(cell))
             .map(|option| PropertyValue::Text(option.clone()))
@@ -138,7 +119,9 @@ mod tests {
 
     #[test]
     fn values_are_read_by_the_definitions_type() {
-        let options = PropertyKind::OneOf(vec!["Red".into(), "Blue".into()]);
+        let options = PropertyKind::OneOf {
+            options: vec!["Red".into(), "Blue".into()],
+        };
         assert_eq!(
             parse_value(&options, "blue"),
             Ok(PropertyValue::Text("Blue".into()))

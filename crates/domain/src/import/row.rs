@@ -8,6 +8,7 @@ use super::property::{PropertyValue, parse_date, parse_value};
 use super::{ImportOptions, RowError};
 use crate::error::{Denied, ErrorCode};
 use crate::role::Role;
+use crate::wire::Onboarding;
 use crate::{invariants, validate};
 use chrono::NaiveDate;
 use csv::StringRecord;
@@ -15,39 +16,6 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
-
-/// How a created user gets in (SPEC.md §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Onboarding {
-    Invite,
-    GenerateAndEmail,
-    SetAndEmail,
-    SetSilently,
-}
-
-impl Onboarding {
-    pub const ALL: [Onboarding; 4] = [
-        Onboarding::Invite,
-        Onboarding::GenerateAndEmail,
-        Onboarding::SetAndEmail,
-        Onboarding::SetSilently,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Onboarding::Invite => "invite",
-            Onboarding::GenerateAndEmail => "generate_and_email",
-            Onboarding::SetAndEmail => "set_and_email",
-            Onboarding::SetSilently => "set_silently",
-        }
-    }
-
-    /// Whether the creator supplies the password.
-    pub const fn takes_password(self) -> bool {
-        matches!(self, Onboarding::SetAndEmail | Onboarding::SetSilently)
-    }
-}
 
 impl fmt::Display for Onboarding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -308,13 +276,13 @@ fn onboarding_and_password(cells: &mut Cells<'_>) -> (Onboarding, Option<Passwor
         },
     };
     if password_cell.is_empty() {
-        if onboarding.takes_password() {
+        if onboarding.needs_password() {
             let reason = format!("onboarding {onboarding} needs a password");
             cells.invalid(&Column::Password, reason);
         }
         return (onboarding, None);
     }
-    if !onboarding.takes_password() {
+    if !onboarding.needs_password() {
         let reason =
             format!("a password is only used with set_and_email or set_silently, not {onboarding}");
         cells.invalid(&Column::Password, reason);

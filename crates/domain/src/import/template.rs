@@ -3,11 +3,11 @@
 
 use super::columns::{Column, TEMPLATE_COLUMNS};
 use super::property::{PropertyDefinition, PropertyKind};
-use super::row::Onboarding;
 use crate::export::{
     Cell, ExportError, XlsxStyles, col_num, formula_safe, write_cell, write_csv, write_header,
 };
 use crate::role::Role;
+use crate::wire::Onboarding;
 use rust_xlsxwriter::{DataValidation, Workbook, Worksheet, XlsxError};
 use std::borrow::Cow;
 
@@ -57,7 +57,7 @@ fn example_row<'a>(properties: &'a [PropertyDefinition], workspaces: &[String]) 
         Cell::Text(Cow::Borrowed(value))
     });
     let custom = properties.iter().map(|d| match &d.kind {
-        PropertyKind::OneOf(options) => {
+        PropertyKind::OneOf { options } => {
             Cell::Text(Cow::Borrowed(options.first().map_or("", String::as_str)))
         }
         PropertyKind::Number => Cell::Number(1.0),

@@ -250,18 +250,26 @@ fn workspaces_are_checked_against_the_org_and_limited_to_ten() {
 fn custom_properties_are_typed_and_required_ones_need_a_value() {
     let properties = [
         PropertyDefinition {
+            id: 0,
+            version: 1,
             key: "cost_center".into(),
             label: "Cost Center".into(),
             kind: PropertyKind::Text,
             required: true,
         },
         PropertyDefinition {
+            id: 0,
+            version: 1,
             key: "level".into(),
             label: "Level".into(),
-            kind: PropertyKind::OneOf(vec!["Junior".into(), "Senior".into()]),
+            kind: PropertyKind::OneOf {
+                options: vec!["Junior".into(), "Senior".into()],
+            },
             required: false,
         },
         PropertyDefinition {
+            id: 0,
+            version: 1,
             key: "badge".into(),
             label: "Badge".into(),
             kind: PropertyKind::Number,
@@ -300,6 +308,8 @@ fn custom_properties_are_typed_and_required_ones_need_a_value() {
 #[test]
 fn a_required_property_without_a_column_is_a_warning() {
     let properties = [PropertyDefinition {
+        id: 0,
+        version: 1,
         key: "cost_center".into(),
         label: "Cost Center".into(),
         kind: PropertyKind::Text,
