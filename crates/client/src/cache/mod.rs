@@ -13,6 +13,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use feed::{PageApplied, shown_name};
 pub use orgs::{CachedOrg, OrgListChange};
 pub use roster::{RosterQuery, SearchHit};
 

@@ -233,6 +233,19 @@ impl Cache {
         Ok(changes)
     }
 
+    /// Forgets every cached org (another account signed in on this profile). Changes that
+    /// were still pending are kept as rejected: they were staged by the other account.
+    pub fn forget_orgs(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let now = Utc::now();
+        for org in orgs(&tx)? {
+            purge_org_in(&tx, org.id, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Clears an org and sets its cursor to 0: the feed answered `resync_required`.
     pub fn reset_org(&self, org: OrgId) -> Result<()> {
         let mut conn = self.lock();
