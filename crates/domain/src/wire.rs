@@ -476,6 +476,164 @@ pub enum MutationOutcome {
     },
 }
 
+// ---- Requests and answers of the REST API beyond the roster ---------------------------
+// (added with the server: the bodies of the org, workspace, property, partner, audit and
+// TOTP endpoints)
+
+/// `PATCH /api/v1/orgs/{org}`: absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgEdit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+}
+
+/// `PATCH /api/v1/orgs/{org}/settings`: absent fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettingsEdit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_directory: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_access: Option<Role>,
+}
+
+/// `PATCH /api/v1/orgs/{org}/billing`: absent fields stay as they are; an empty
+/// `billing_email` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingEdit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_email: Option<String>,
+}
+
+/// `POST /api/v1/orgs/{partner}/clients`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClientOrg {
+    pub name: String,
+    /// Invited as the client's first admin.
+    pub admin_email: String,
+}
+
+/// `POST /api/v1/orgs/{org}/workspaces` and `PATCH .../workspaces/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceName {
+    pub name: String,
+}
+
+/// `POST /api/v1/orgs/{org}/properties`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPropertyDefinition {
+    pub key: String,
+    pub label: String,
+    #[serde(flatten)]
+    pub kind: PropertyKind,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// `PATCH /api/v1/orgs/{org}/properties/{id}`: the key and type stay; label and
+/// `required` (and a one-of list's options) may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertyDefinitionEdit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<String>>,
+}
+
+/// `PUT /api/v1/orgs/{org}/members/{id}/role`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_expires: Option<NaiveDate>,
+}
+
+/// `PUT /api/v1/orgs/{org}/members/{id}/workspaces`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceAssignment {
+    pub workspaces: Vec<WorkspaceId>,
+}
+
+/// `PUT /api/v1/orgs/{org}/members/{id}/scope`; `null` lifts the restriction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeChange {
+    pub scope: Option<SearchScope>,
+}
+
+/// One entry of the audit log (`GET /api/v1/orgs/{org}/audit`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<UserId>,
+    /// e.g. `member.added`, `member.role_changed`, `workspace.created`.
+    pub action: String,
+    /// `user`, `workspace`, `property_definition`, `org`, `billing`.
+    pub target_kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
+    /// The `X-Orgdesk-Client` header of the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The filters of `GET /api/v1/orgs/{org}/audit`; newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+/// `POST /api/v1/me/totp`: the new secret (base32) and the `otpauth://` URL for a QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpEnrolment {
+    pub secret: String,
+    pub otpauth_url: String,
+}
+
+/// `POST /api/v1/me/totp/confirm`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TotpConfirm {
+    pub code: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,1135 @@
+//! The HTTP API: routes, the extractors that turn every malformed request into a
+//! `{ code, message }` answer (never axum's plain-text rejections), and the OpenAPI
+//! document, generated from the same route table that builds the router — a route cannot
+//! exist undocumented.
+
+use crate::access::OrgCaller;
+use crate::auth::{self, Session};
+use crate::error::{Error, Result, error_response, status_of};
+use crate::members::{self, Outcome, Precondition};
+use crate::{SharedState, feed, invite_page, orgs};
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use orgdesk_domain::wire::{
+    AuditQuery, BillingEdit, LoginRequest, MemberEdit, MemberQuery, MutationBatch, MutationKind,
+    NewClientOrg, NewMember, NewPropertyDefinition, OrgEdit, OrgSettingsEdit,
+    PropertyDefinitionEdit, RoleChange, ScopeChange, TotpConfirm, WorkspaceAssignment,
+    WorkspaceName,
+};
+use orgdesk_domain::{Denied, ErrorCode};
+use serde::de::DeserializeOwned;
+
+/// Request bodies are limited to this, except the mutation push.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// A batch of 1000 mutations with full member records fits comfortably.
+pub const MUTATIONS_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+// ---- Extractors --------------------------------------------------------------------------
+
+/// A JSON body; malformed JSON is `bad_request` (400), a well-formed body of the wrong
+/// shape (types, unknown or missing fields) `invalid_input` (422), too large 413.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> Error {
+    let text = rejection.body_text();
+    match rejection {
+        JsonRejection::JsonDataError(_) => Error::with_message(ErrorCode::InvalidInput, text),
+        JsonRejection::JsonSyntaxError(_) => Error::with_message(ErrorCode::BadRequest, text),
+        JsonRejection::MissingJsonContentType(_) => Error::with_message(
+            ErrorCode::BadRequest,
+            "Send the body as JSON with Content-Type: application/json.",
+        ),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Error::code(ErrorCode::PayloadTooLarge)
+        }
+        _ => Error::with_message(ErrorCode::BadRequest, text),
+    }
+}
+
+/// A query string; one that does not fit is `invalid_input`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection: QueryRejection| {
+                Error::with_message(ErrorCode::InvalidInput, rejection.body_text())
+            })
+    }
+}
+
+/// Path parameters; an id that does not parse names nothing, so it is `not_found`.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|_| Error::not_found())
+    }
+}
+
+/// The `If-Match` header: `"<version>"`, or absent (or `*`) for "whatever the version".
+pub struct IfMatch(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let text = value.to_str().unwrap_or_default().trim();
+        if text == "*" {
+            return Ok(IfMatch(None));
+        }
+        text.trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .map(|version| IfMatch(Some(version)))
+            .map_err(|_| {
+                Error::with_message(
+                    ErrorCode::BadRequest,
+                    "If-Match must be an ETag this server sent, like \"3\".",
+                )
+            })
+    }
+}
+
+/// A single row answered with its version as `ETag`.
+pub struct Tagged<T>(pub i64, pub T);
+
+impl<T: serde::Serialize> IntoResponse for Tagged<T> {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.1).into_response();
+        if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", self.0)) {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        response
+    }
+}
+
+// ---- Handlers ----------------------------------------------------------------------------
+
+type St = State<SharedState>;
+
+async fn login(
+    State(state): St,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(auth::login(&state, request).await?))
+}
+
+async fn logout(State(state): St, session: Session) -> Result<StatusCode> {
+    auth::logout(&state, &session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): St, session: Session) -> Result<impl IntoResponse> {
+    Ok(Json(auth::me(&state, &session).await?))
+}
+
+async fn my_orgs(State(state): St, session: Session) -> Result<impl IntoResponse> {
+    Ok(Json(crate::access::my_orgs(&state, &session).await?))
+}
+
+async fn start_totp(State(state): St, session: Session) -> Result<impl IntoResponse> {
+    Ok(Json(auth::start_totp(&state, &session).await?))
+}
+
+async fn confirm_totp(
+    State(state): St,
+    session: Session,
+    ApiJson(body): ApiJson<TotpConfirm>,
+) -> Result<StatusCode> {
+    auth::confirm_totp(&state, &session, &body.code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn org_info(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    let info = orgs::info(&state, &caller).await?;
+    Ok(Tagged(info.version, info))
+}
+
+async fn edit_org(
+    State(state): St,
+    caller: OrgCaller,
+    IfMatch(version): IfMatch,
+    ApiJson(edit): ApiJson<OrgEdit>,
+) -> Result<impl IntoResponse> {
+    let info = orgs::edit(&state, &caller, edit, version).await?;
+    Ok(Tagged(info.version, info))
+}
+
+async fn delete_org(State(state): St, caller: OrgCaller) -> Result<StatusCode> {
+    orgs::delete(&state, &caller).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn org_settings(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::settings(&state, &caller).await?))
+}
+
+async fn edit_settings(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(edit): ApiJson<OrgSettingsEdit>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::edit_settings(&state, &caller, edit).await?))
+}
+
+async fn billing(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::billing(&state, &caller).await?))
+}
+
+async fn edit_billing(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(edit): ApiJson<BillingEdit>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::edit_billing(&state, &caller, edit).await?))
+}
+
+async fn clients(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::clients(&state, &caller).await?))
+}
+
+async fn create_client(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(new): ApiJson<NewClientOrg>,
+) -> Result<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(orgs::create_client(&state, &caller, new).await?),
+    ))
+}
+
+async fn list_members(
+    State(state): St,
+    caller: OrgCaller,
+    ApiQuery(query): ApiQuery<MemberQuery>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(members::list(&state, &caller, query).await?))
+}
+
+async fn get_member(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user)): ApiPath<(i64, i64)>,
+) -> Result<impl IntoResponse> {
+    let member = members::get(&state, &caller, user).await?;
+    Ok(Tagged(member.version, member))
+}
+
+/// Applies one member change and answers the member as it now is.
+async fn change_member(
+    state: &SharedState,
+    caller: &OrgCaller,
+    change: MutationKind,
+    base_version: Option<i64>,
+) -> Result<Response> {
+    let outcome =
+        members::apply(state, caller, &change, Precondition { base_version }, None).await?;
+    let Outcome::Applied(applied) = outcome else {
+        return Err(Error::internal("a REST change was answered as a replay"));
+    };
+    if applied.version == 0 {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let member = members::get(state, caller, applied.user_id).await?;
+    Ok(Tagged(member.version, member).into_response())
+}
+
+async fn add_member(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(member): ApiJson<NewMember>,
+) -> Result<Response> {
+    let response = change_member(&state, &caller, MutationKind::AddMember { member }, None).await?;
+    Ok((StatusCode::CREATED, response).into_response())
+}
+
+async fn edit_member(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+    ApiJson(edit): ApiJson<MemberEdit>,
+) -> Result<Response> {
+    change_member(
+        &state,
+        &caller,
+        MutationKind::EditMember { user_id, edit },
+        v,
+    )
+    .await
+}
+
+async fn remove_member(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<Response> {
+    change_member(&state, &caller, MutationKind::Remove { user_id }, v).await
+}
+
+async fn change_role(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> Result<Response> {
+    change_member(
+        &state,
+        &caller,
+        MutationKind::ChangeRole {
+            user_id,
+            role: body.role,
+            guest_expires: body.guest_expires,
+        },
+        v,
+    )
+    .await
+}
+
+async fn assign_workspaces(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<WorkspaceAssignment>,
+) -> Result<Response> {
+    change_member(
+        &state,
+        &caller,
+        MutationKind::AssignWorkspaces {
+            user_id,
+            workspaces: body.workspaces,
+        },
+        v,
+    )
+    .await
+}
+
+async fn set_scope(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<ScopeChange>,
+) -> Result<Response> {
+    change_member(
+        &state,
+        &caller,
+        MutationKind::SetScope {
+            user_id,
+            scope: body.scope,
+        },
+        v,
+    )
+    .await
+}
+
+async fn suspend(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<Response> {
+    change_member(&state, &caller, MutationKind::Suspend { user_id }, v).await
+}
+
+async fn restore(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<Response> {
+    change_member(&state, &caller, MutationKind::Restore { user_id }, v).await
+}
+
+async fn resend_invitation(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<Response> {
+    change_member(
+        &state,
+        &caller,
+        MutationKind::ResendInvitation { user_id },
+        v,
+    )
+    .await
+}
+
+async fn cancel_invitation(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, user_id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<Response> {
+    change_member(
+        &state,
+        &caller,
+        MutationKind::CancelInvitation { user_id },
+        v,
+    )
+    .await
+}
+
+async fn workspaces(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::workspaces(&state, &caller).await?))
+}
+
+async fn create_workspace(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(body): ApiJson<WorkspaceName>,
+) -> Result<impl IntoResponse> {
+    let workspace = orgs::create_workspace(&state, &caller, body).await?;
+    Ok((StatusCode::CREATED, Tagged(workspace.version, workspace)))
+}
+
+async fn rename_workspace(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<WorkspaceName>,
+) -> Result<impl IntoResponse> {
+    let workspace = orgs::rename_workspace(&state, &caller, id, body, v).await?;
+    Ok(Tagged(workspace.version, workspace))
+}
+
+async fn delete_workspace(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<StatusCode> {
+    orgs::delete_workspace(&state, &caller, id, v).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn properties(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::properties(&state, &caller).await?))
+}
+
+async fn create_property(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(body): ApiJson<NewPropertyDefinition>,
+) -> Result<impl IntoResponse> {
+    let definition = orgs::create_property(&state, &caller, body).await?;
+    Ok((StatusCode::CREATED, Tagged(definition.version, definition)))
+}
+
+async fn edit_property(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+    ApiJson(body): ApiJson<PropertyDefinitionEdit>,
+) -> Result<impl IntoResponse> {
+    let definition = orgs::edit_property(&state, &caller, id, body, v).await?;
+    Ok(Tagged(definition.version, definition))
+}
+
+async fn delete_property(
+    State(state): St,
+    caller: OrgCaller,
+    ApiPath((_, id)): ApiPath<(i64, i64)>,
+    IfMatch(v): IfMatch,
+) -> Result<StatusCode> {
+    orgs::delete_property(&state, &caller, id, v).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn audit_log(
+    State(state): St,
+    caller: OrgCaller,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::audit_log(&state, &caller, query).await?))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChangesQuery {
+    since: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn changes(
+    State(state): St,
+    caller: OrgCaller,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(
+        feed::changes(&state, &caller, query.since.as_deref(), query.limit).await?,
+    ))
+}
+
+async fn mutations(
+    State(state): St,
+    caller: OrgCaller,
+    ApiJson(batch): ApiJson<MutationBatch>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(feed::push(&state, &caller, batch).await?))
+}
+
+async fn openapi_json(State(doc): State<std::sync::Arc<serde_json::Value>>) -> impl IntoResponse {
+    Json((*doc).clone())
+}
+
+async fn no_such_route() -> Response {
+    error_response(Denied::with_message(
+        ErrorCode::NotFound,
+        "There is no such endpoint.",
+    ))
+}
+
+async fn method_not_allowed() -> Response {
+    let mut response = error_response(Denied::with_message(
+        ErrorCode::BadRequest,
+        "This endpoint does not take that method.",
+    ));
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
+// ---- Routes and their documentation ----------------------------------------------------------
+
+/// One documented operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub method: Method,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// Needs a bearer token.
+    pub auth: bool,
+    /// The request body's wire type, if any.
+    pub body: Option<&'static str>,
+    /// The refusals it can answer with.
+    pub errors: &'static [ErrorCode],
+}
+
+struct Routes {
+    router: Router<SharedState>,
+    operations: Vec<Operation>,
+}
+
+use ErrorCode as E;
+const READ: &[ErrorCode] = &[E::Unauthenticated, E::Forbidden, E::NotFound];
+const WRITE: &[ErrorCode] = &[
+    E::Unauthenticated,
+    E::Forbidden,
+    E::NotFound,
+    E::InvalidInput,
+    E::BadRequest,
+    E::PayloadTooLarge,
+    E::VersionMismatch,
+];
+const MEMBER_WRITE: &[ErrorCode] = &[
+    E::Unauthenticated,
+    E::Forbidden,
+    E::NotFound,
+    E::InvalidInput,
+    E::BadRequest,
+    E::VersionMismatch,
+    E::RoleNotAllowed,
+    E::SelfRemove,
+    E::SelfRole,
+    E::LastAdmin,
+    E::TooManyWorkspaces,
+    E::GuestExpiryRequired,
+    E::GuestExpiryPast,
+    E::InvalidState,
+    E::EmailTaken,
+    E::OutOfScope,
+];
+
+impl Routes {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        handler: MethodRouter<SharedState>,
+        summary: &'static str,
+        tag: &'static str,
+        body: Option<&'static str>,
+        errors: &'static [ErrorCode],
+    ) -> Self {
+        let axum_path = path;
+        self.router = self.router.route(axum_path, handler);
+        self.operations.push(Operation {
+            method,
+            path,
+            summary,
+            tag,
+            auth: !path.starts_with("/api/v1/auth/login") && !path.starts_with("/invite"),
+            body,
+            errors,
+        });
+        self
+    }
+}
+
+/// Every operation of the API, in the order the document lists them.
+pub fn operations() -> Vec<Operation> {
+    routes().operations
+}
+
+fn routes() -> Routes {
+    use Method as M;
+    let r = Routes {
+        router: Router::new(),
+        operations: Vec::new(),
+    };
+    r.add(
+        M::POST,
+        "/api/v1/auth/login",
+        post(login),
+        "Sign in with email, password and (if enabled) a TOTP code",
+        "auth",
+        Some("LoginRequest"),
+        &[
+            E::InvalidCredentials,
+            E::TotpRequired,
+            E::RateLimited,
+            E::BadRequest,
+            E::InvalidInput,
+        ],
+    )
+    .add(
+        M::POST,
+        "/api/v1/auth/logout",
+        post(logout),
+        "End this session",
+        "auth",
+        None,
+        &[E::Unauthenticated],
+    )
+    .add(
+        M::GET,
+        "/api/v1/me",
+        get(me),
+        "The signed-in account",
+        "me",
+        None,
+        &[E::Unauthenticated],
+    )
+    .add(
+        M::GET,
+        "/api/v1/me/orgs",
+        get(my_orgs),
+        "The orgs the caller can open, with role and scope version",
+        "me",
+        None,
+        &[E::Unauthenticated],
+    )
+    .add(
+        M::POST,
+        "/api/v1/me/totp",
+        post(start_totp),
+        "Start TOTP enrolment: a new secret and otpauth URL",
+        "me",
+        None,
+        &[E::Unauthenticated, E::InvalidState],
+    )
+    .add(
+        M::POST,
+        "/api/v1/me/totp/confirm",
+        post(confirm_totp),
+        "Turn TOTP on with a code from the new secret",
+        "me",
+        Some("TotpConfirm"),
+        &[E::Unauthenticated, E::InvalidState, E::InvalidInput],
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}",
+        get(org_info),
+        "Org info (ETag = version)",
+        "orgs",
+        None,
+        READ,
+    )
+    .add(
+        M::PATCH,
+        "/api/v1/orgs/{org}",
+        patch(edit_org),
+        "Rename the org or set its domains (If-Match)",
+        "orgs",
+        Some("OrgEdit"),
+        WRITE,
+    )
+    .add(
+        M::DELETE,
+        "/api/v1/orgs/{org}",
+        delete(delete_org),
+        "Delete the org and everything in it",
+        "orgs",
+        None,
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidState,
+        ],
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/settings",
+        get(org_settings),
+        "Org settings",
+        "orgs",
+        None,
+        READ,
+    )
+    .add(
+        M::PATCH,
+        "/api/v1/orgs/{org}/settings",
+        patch(edit_settings),
+        "Change member_directory or partner_access",
+        "orgs",
+        Some("OrgSettingsEdit"),
+        WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/billing",
+        get(billing),
+        "Billing info",
+        "orgs",
+        None,
+        READ,
+    )
+    .add(
+        M::PATCH,
+        "/api/v1/orgs/{org}/billing",
+        patch(edit_billing),
+        "Change billing info",
+        "orgs",
+        Some("BillingEdit"),
+        WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/clients",
+        get(clients),
+        "A partner org's client orgs",
+        "partners",
+        None,
+        READ,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/clients",
+        post(create_client),
+        "Create a client org and invite its first admin",
+        "partners",
+        Some("NewClientOrg"),
+        WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/members",
+        get(list_members),
+        "The roster: tab, search, filters, sort, keyset paging",
+        "members",
+        None,
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidInput,
+        ],
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/members",
+        post(add_member),
+        "Add a user (invite, generated, set or silent password)",
+        "members",
+        Some("NewMember"),
+        MEMBER_WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/members/{user}",
+        get(get_member),
+        "One member (ETag = version)",
+        "members",
+        None,
+        READ,
+    )
+    .add(
+        M::PATCH,
+        "/api/v1/orgs/{org}/members/{user}",
+        patch(edit_member),
+        "Edit profile, property values or a guest's end date (If-Match)",
+        "members",
+        Some("MemberEdit"),
+        MEMBER_WRITE,
+    )
+    .add(
+        M::DELETE,
+        "/api/v1/orgs/{org}/members/{user}",
+        delete(remove_member),
+        "Remove a member from the org (If-Match)",
+        "members",
+        None,
+        MEMBER_WRITE,
+    )
+    .add(
+        M::PUT,
+        "/api/v1/orgs/{org}/members/{user}/role",
+        put(change_role),
+        "Change a member's role (If-Match)",
+        "members",
+        Some("RoleChange"),
+        MEMBER_WRITE,
+    )
+    .add(
+        M::PUT,
+        "/api/v1/orgs/{org}/members/{user}/workspaces",
+        put(assign_workspaces),
+        "Set a member's workspaces (If-Match)",
+        "members",
+        Some("WorkspaceAssignment"),
+        MEMBER_WRITE,
+    )
+    .add(
+        M::PUT,
+        "/api/v1/orgs/{org}/members/{user}/scope",
+        put(set_scope),
+        "Set or lift a member's search scope (If-Match)",
+        "members",
+        Some("ScopeChange"),
+        MEMBER_WRITE,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/members/{user}/suspend",
+        post(suspend),
+        "Suspend an active member (If-Match)",
+        "members",
+        None,
+        MEMBER_WRITE,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/members/{user}/restore",
+        post(restore),
+        "Restore a suspended member (If-Match)",
+        "members",
+        None,
+        MEMBER_WRITE,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/members/{user}/invitation/resend",
+        post(resend_invitation),
+        "Resend an invitation with a new link",
+        "members",
+        None,
+        MEMBER_WRITE,
+    )
+    .add(
+        M::DELETE,
+        "/api/v1/orgs/{org}/members/{user}/invitation",
+        delete(cancel_invitation),
+        "Cancel a pending invitation",
+        "members",
+        None,
+        MEMBER_WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/workspaces",
+        get(workspaces),
+        "Workspaces (members: granted ones only)",
+        "workspaces",
+        None,
+        READ,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/workspaces",
+        post(create_workspace),
+        "Create a workspace",
+        "workspaces",
+        Some("WorkspaceName"),
+        WRITE,
+    )
+    .add(
+        M::PATCH,
+        "/api/v1/orgs/{org}/workspaces/{id}",
+        patch(rename_workspace),
+        "Rename a workspace (If-Match)",
+        "workspaces",
+        Some("WorkspaceName"),
+        WRITE,
+    )
+    .add(
+        M::DELETE,
+        "/api/v1/orgs/{org}/workspaces/{id}",
+        delete(delete_workspace),
+        "Delete a workspace and its grants (If-Match)",
+        "workspaces",
+        None,
+        WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/properties",
+        get(properties),
+        "Custom property definitions",
+        "properties",
+        None,
+        READ,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/properties",
+        post(create_property),
+        "Define a custom property",
+        "properties",
+        Some("NewPropertyDefinition"),
+        WRITE,
+    )
+    .add(
+        M::PATCH,
+        "/api/v1/orgs/{org}/properties/{id}",
+        patch(edit_property),
+        "Change a property's label, options or required flag (If-Match)",
+        "properties",
+        Some("PropertyDefinitionEdit"),
+        WRITE,
+    )
+    .add(
+        M::DELETE,
+        "/api/v1/orgs/{org}/properties/{id}",
+        delete(delete_property),
+        "Delete a property definition (If-Match)",
+        "properties",
+        None,
+        WRITE,
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/audit",
+        get(audit_log),
+        "The audit log, newest first, filtered and paged",
+        "audit",
+        None,
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidInput,
+        ],
+    )
+    .add(
+        M::GET,
+        "/api/v1/orgs/{org}/changes",
+        get(changes),
+        "The change feed since a cursor (sync pull)",
+        "sync",
+        None,
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidInput,
+            E::ResyncRequired,
+        ],
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/mutations",
+        post(mutations).layer(DefaultBodyLimit::max(MUTATIONS_BODY_LIMIT)),
+        "Push a batch of at most 1000 mutations (sync push)",
+        "sync",
+        Some("MutationBatch"),
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidInput,
+            E::BadRequest,
+            E::PayloadTooLarge,
+        ],
+    )
+    .add(
+        M::GET,
+        "/invite/{token}",
+        get(invite_page::show),
+        "The invitation page (HTML)",
+        "invitations",
+        None,
+        &[E::NotFound],
+    )
+    .add(
+        M::POST,
+        "/invite/{token}",
+        post(invite_page::accept),
+        "Accept an invitation (HTML form)",
+        "invitations",
+        None,
+        &[E::NotFound, E::InvalidInput, E::InvalidState],
+    )
+}
+
+/// The whole API with its state.
+pub fn router(state: SharedState) -> Router {
+    let Routes { router, operations } = routes();
+    let doc = std::sync::Arc::new(openapi(&operations));
+    let docs = Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .with_state(doc);
+    router
+        .fallback(no_such_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+        .merge(docs)
+}
+
+/// The OpenAPI 3.1 document of [`operations`].
+pub fn openapi(operations: &[Operation]) -> serde_json::Value {
+    use utoipa::openapi::path::{
+        HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
+    };
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::security::{
+        HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::{
+        ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApiBuilder, Required,
+    };
+    let mut paths = PathsBuilder::new();
+    for op in operations {
+        let method = match op.method {
+            Method::GET => HttpMethod::Get,
+            Method::POST => HttpMethod::Post,
+            Method::PUT => HttpMethod::Put,
+            Method::PATCH => HttpMethod::Patch,
+            _ => HttpMethod::Delete,
+        };
+        let mut builder = OperationBuilder::new()
+            .summary(Some(op.summary))
+            .tag(op.tag)
+            .operation_id(Some(format!(
+                "{}_{}",
+                op.method.as_str().to_lowercase(),
+                op.path
+                    .trim_start_matches('/')
+                    .replace(['/', '{', '}'], "_")
+            )))
+            .response("2XX", ResponseBuilder::new().description("Success").build());
+        for name in op
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        {
+            builder = builder.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .build(),
+            );
+        }
+        if let Some(body) = op.body {
+            let schema = ObjectBuilder::new()
+                .description(Some(format!("orgdesk_domain::wire::{body}")))
+                .build();
+            builder = builder.request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(schema)).build(),
+                    )
+                    .build(),
+            ));
+        }
+        let mut by_status: std::collections::BTreeMap<u16, Vec<&str>> =
+            std::collections::BTreeMap::new();
+        for code in op.errors.iter().chain(std::iter::once(&E::Internal)) {
+            by_status
+                .entry(status_of(*code).as_u16())
+                .or_default()
+                .push(code.as_str());
+        }
+        for (status, codes) in by_status {
+            let error = ObjectBuilder::new()
+                .description(Some("ApiError: { code, message }"))
+                .build();
+            builder = builder.response(
+                status.to_string(),
+                ResponseBuilder::new()
+                    .description(format!("codes: {}", codes.join(", ")))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(error)).build(),
+                    )
+                    .build(),
+            );
+        }
+        if op.auth {
+            builder = builder.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        paths = paths.path(op.path, PathItem::new(method, builder.build()));
+    }
+    let doc = OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Orgdesk server API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme(
+                    "bearer",
+                    SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+                )
+                .build(),
+        ))
+        .build();
+    serde_json::to_value(&doc).unwrap_or_default()
+}

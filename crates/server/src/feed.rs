@@ -1,0 +1,422 @@
+//! The sync protocol's server side: the change feed (`ChangeFeed`) and the mutation push.
+//!
+//! A page of the feed is every synced row whose change number lies in `(since, head]`,
+//! where `head` is the org's counter read first. Writers take numbers in commit order (see
+//! [`crate::store::next_seq`]), so every row numbered up to `head` is committed and visible
+//! to the queries that follow, and a row changed again meanwhile moves past `head` into a
+//! later page: no reader ever skips a row. Rows are compacted by construction (each row
+//! carries only its latest number), and a page never splits one change number.
+
+use crate::AppState;
+use crate::access::OrgCaller;
+use crate::error::{Error, Result};
+use crate::members::{self, MEMBER_COLUMNS, MEMBER_FROM, Outcome, Precondition};
+use crate::orgs;
+use crate::sql::{self, Query};
+use crate::store::{
+    self, DAY_MS, TOMBSTONE_MEMBER, TOMBSTONE_PROPERTY, TOMBSTONE_WORKSPACE, int, opt_str, text,
+};
+use base64::Engine;
+use orgdesk_domain::wire::{
+    Change, ChangesPage, MAX_MUTATIONS_PER_BATCH, MUTATION_ID_MAX_LEN, MutationBatch,
+    MutationOutcome, MutationResult, MutationResults, PropertyDefinition, Workspace,
+};
+use orgdesk_domain::{Action, ErrorCode, Grant};
+
+pub const DEFAULT_LIMIT: u32 = 1000;
+pub const MAX_LIMIT: u32 = 10_000;
+
+/// What a cursor remembers: the last change number sent and the caller's scope version
+/// when it was issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cursor {
+    seq: i64,
+    scope_version: i64,
+}
+
+fn encode(cursor: Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("v1.{}.{}", cursor.seq, cursor.scope_version))
+}
+
+fn decode(text: &str) -> Result<Option<Cursor>> {
+    if text.is_empty() || text == "0" {
+        return Ok(None);
+    }
+    let bad = || {
+        Error::with_message(
+            ErrorCode::InvalidInput,
+            "since: not a cursor this server issued",
+        )
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let mut parts = text.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("v1"), Some(seq), Some(version), None) => Ok(Some(Cursor {
+            seq: seq.parse().map_err(|_| bad())?,
+            scope_version: version.parse().map_err(|_| bad())?,
+        })),
+        _ => Err(bad()),
+    }
+}
+
+struct Entry {
+    seq: i64,
+    change: Change,
+}
+
+/// `GET /api/v1/orgs/{org}/changes?since=&limit=`.
+pub async fn changes(
+    state: &AppState,
+    caller: &OrgCaller,
+    since: Option<&str>,
+    limit: Option<u32>,
+) -> Result<ChangesPage> {
+    let grant = caller.can(Action::ListUsers)?;
+    let limit = i64::from(limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT));
+    let cursor = since.map(decode).transpose()?.flatten();
+    let head = sqlx::query("SELECT change_seq, pruned_seq FROM orgs WHERE id = $1")
+        .bind(caller.org_id)
+        .fetch_one(&state.store.pool)
+        .await?;
+    let (head, pruned) = (int(&head, "change_seq")?, int(&head, "pruned_seq")?);
+    let since = match cursor {
+        None => 0,
+        Some(cursor) => {
+            if cursor.scope_version != caller.scope_version {
+                return Err(Error::with_message(
+                    ErrorCode::ResyncRequired,
+                    "Your role or scope in this organization changed; sync it again from the start.",
+                ));
+            }
+            if cursor.seq < pruned || cursor.seq > head {
+                return Err(Error::with_message(
+                    ErrorCode::ResyncRequired,
+                    "This sync position is older than the server keeps removals for; sync again from the start.",
+                ));
+            }
+            cursor.seq
+        }
+    };
+    let granted = if grant == Grant::Limited {
+        Some(granted_workspaces(state, caller).await?)
+    } else {
+        None
+    };
+    let mut entries = read(
+        state,
+        caller,
+        grant,
+        granted.as_deref(),
+        since,
+        head,
+        Some(limit + 1),
+    )
+    .await?;
+    let (next, has_more) = if entries.len() as i64 <= limit {
+        (head, false)
+    } else {
+        let boundary = entries[limit as usize - 1].seq;
+        if entries[limit as usize].seq == boundary {
+            // Never split one change number across pages.
+            entries = read(
+                state,
+                caller,
+                grant,
+                granted.as_deref(),
+                since,
+                boundary,
+                None,
+            )
+            .await?;
+        } else {
+            entries.truncate(limit as usize);
+        }
+        (boundary, true)
+    };
+    Ok(ChangesPage {
+        changes: entries.into_iter().map(|e| e.change).collect(),
+        next: encode(Cursor {
+            seq: next,
+            scope_version: caller.scope_version,
+        }),
+        has_more,
+    })
+}
+
+async fn granted_workspaces(state: &AppState, caller: &OrgCaller) -> Result<Vec<i64>> {
+    let granted: Option<String> = sqlx::query_scalar(
+        "SELECT workspaces FROM memberships WHERE org_id = $1 AND account_id = $2",
+    )
+    .bind(caller.org_id)
+    .bind(caller.account_id)
+    .fetch_optional(&state.store.pool)
+    .await?;
+    Ok(granted
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.parse().ok())
+        .collect())
+}
+
+/// Every visible row numbered in `(since, upto]`, sorted by number; `limit` rows per kind at
+/// most.
+async fn read(
+    state: &AppState,
+    caller: &OrgCaller,
+    grant: Grant,
+    granted: Option<&[i64]>,
+    since: i64,
+    upto: i64,
+    limit: Option<i64>,
+) -> Result<Vec<Entry>> {
+    let pool = &state.store.pool;
+    let today = state.clock.today();
+    let limit_sql = |q: &mut Query| match limit {
+        Some(limit) => format!(" LIMIT {}", q.int(limit)),
+        None => String::new(),
+    };
+    let mut entries = Vec::new();
+
+    let org = orgs::load_org(pool, caller.org_id).await?;
+    let org_seq: i64 = sqlx::query_scalar("SELECT seq FROM orgs WHERE id = $1")
+        .bind(caller.org_id)
+        .fetch_one(pool)
+        .await?;
+    if org_seq > since && org_seq <= upto {
+        entries.push(Entry {
+            seq: org_seq,
+            change: Change::Org(org),
+        });
+    }
+
+    let mut q = Query::new("");
+    let (o, s, u) = (q.int(caller.org_id), q.int(since), q.int(upto));
+    let scope = sql::scope_filter(
+        &mut q,
+        &caller.actor,
+        "m.account_id",
+        "a.email",
+        "a.email_domain",
+    );
+    let lim = limit_sql(&mut q);
+    q.push(&format!(
+        "SELECT {MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = {o} AND m.seq > {s} AND m.seq <= {u} AND {scope} ORDER BY m.seq{lim}"
+    ));
+    for row in q.fetch_all(pool).await? {
+        let member = members::member_from_row(&row, today)?;
+        let member = if grant == Grant::Full {
+            member
+        } else {
+            members::directory_view(member)
+        };
+        entries.push(Entry {
+            seq: int(&row, "seq")?,
+            change: Change::Member(Box::new(member)),
+        });
+    }
+
+    let mut q = Query::new("");
+    let (o, s, u) = (q.int(caller.org_id), q.int(since), q.int(upto));
+    let lim = limit_sql(&mut q);
+    q.push(&format!("SELECT id, name, version, seq FROM workspaces WHERE org_id = {o} AND seq > {s} AND seq <= {u} ORDER BY seq{lim}"));
+    for row in q.fetch_all(pool).await? {
+        let workspace = Workspace {
+            id: int(&row, "id")?,
+            name: text(&row, "name")?,
+            version: int(&row, "version")?,
+        };
+        if granted.is_none_or(|g| g.contains(&workspace.id)) {
+            entries.push(Entry {
+                seq: int(&row, "seq")?,
+                change: Change::Workspace(workspace),
+            });
+        }
+    }
+
+    let mut q = Query::new("");
+    let (o, s, u) = (q.int(caller.org_id), q.int(since), q.int(upto));
+    let lim = limit_sql(&mut q);
+    q.push(&format!(
+        "SELECT id, key, label, kind, required, version, seq FROM property_definitions WHERE org_id = {o} AND seq > {s} AND seq <= {u} ORDER BY seq{lim}"
+    ));
+    for row in q.fetch_all(pool).await? {
+        let definition = PropertyDefinition {
+            id: int(&row, "id")?,
+            key: text(&row, "key")?,
+            label: text(&row, "label")?,
+            kind: store::parse_json(&text(&row, "kind")?, "property kind")?,
+            required: store::boolean(&row, "required")?,
+            version: int(&row, "version")?,
+        };
+        entries.push(Entry {
+            seq: int(&row, "seq")?,
+            change: Change::PropertyDefinition(definition),
+        });
+    }
+
+    let mut q = Query::new("");
+    let (o, s, u) = (q.int(caller.org_id), q.int(since), q.int(upto));
+    let lim = limit_sql(&mut q);
+    q.push(&format!("SELECT kind, row_id, email, seq FROM tombstones WHERE org_id = {o} AND seq > {s} AND seq <= {u} ORDER BY seq{lim}"));
+    for row in q.fetch_all(pool).await? {
+        let id = int(&row, "row_id")?;
+        let change = match text(&row, "kind")?.as_str() {
+            TOMBSTONE_MEMBER => {
+                let email = opt_str(&row, "email")?.unwrap_or_default();
+                if !caller.actor.sees(Some(id), &email) {
+                    continue;
+                }
+                Change::MemberRemoved { id }
+            }
+            TOMBSTONE_WORKSPACE => Change::WorkspaceRemoved { id },
+            TOMBSTONE_PROPERTY => Change::PropertyDefinitionRemoved { id },
+            _ => continue,
+        };
+        entries.push(Entry {
+            seq: int(&row, "seq")?,
+            change,
+        });
+    }
+    entries.sort_by_key(|e| e.seq);
+    Ok(entries)
+}
+
+/// Drops tombstones past the retention (remembering the newest dropped number, so older
+/// cursors must resync), stored mutation results past theirs, and dead sessions.
+pub async fn prune(state: &AppState) -> Result<()> {
+    let now = state.clock.now_ms();
+    let days = |d: u64| i64::try_from(d).unwrap_or(i64::MAX / DAY_MS) * DAY_MS;
+    let cutoff = now - days(state.settings.tombstone_retention_days);
+    let mut tx = state.store.begin().await?;
+    sqlx::query(
+        "UPDATE orgs SET pruned_seq = (SELECT MAX(t.seq) FROM tombstones t WHERE t.org_id = orgs.id AND t.removed_at < $1) \
+         WHERE id IN (SELECT org_id FROM tombstones WHERE removed_at < $1)",
+    )
+    .bind(cutoff)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM tombstones WHERE removed_at < $1")
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM mutation_results WHERE created_at < $1")
+        .bind(now - days(state.settings.mutation_result_days))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `POST /api/v1/orgs/{org}/mutations`: each mutation on its own transaction.
+pub async fn push(
+    state: &AppState,
+    caller: &OrgCaller,
+    batch: MutationBatch,
+) -> Result<MutationResults> {
+    if batch.mutations.len() > MAX_MUTATIONS_PER_BATCH {
+        return Err(Error::with_message(
+            ErrorCode::PayloadTooLarge,
+            format!(
+                "At most {MAX_MUTATIONS_PER_BATCH} mutations per batch ({} were sent).",
+                batch.mutations.len()
+            ),
+        ));
+    }
+    let mut results = Vec::with_capacity(batch.mutations.len());
+    for mutation in batch.mutations {
+        let outcome = if mutation.id.is_empty() || mutation.id.len() > MUTATION_ID_MAX_LEN {
+            MutationOutcome::Rejected {
+                code: ErrorCode::InvalidInput,
+                message: format!("id: a mutation id has 1 to {MUTATION_ID_MAX_LEN} characters"),
+            }
+        } else {
+            let pre = Precondition {
+                base_version: mutation.base_version,
+            };
+            match members::apply(state, caller, &mutation.change, pre, Some(&mutation.id)).await {
+                Ok(Outcome::Applied(applied)) => MutationOutcome::Applied {
+                    user_id: applied.user_id,
+                    version: applied.version,
+                },
+                Ok(Outcome::Replayed(stored)) => stored,
+                Err(error) => settle(state, caller, &mutation, error).await?,
+            }
+        };
+        results.push(MutationResult {
+            id: mutation.id,
+            outcome,
+        });
+    }
+    Ok(MutationResults { results })
+}
+
+/// Turns a failed mutation into its answer: a conflict (with the current row) when the row
+/// moved on, otherwise a rejection, stored so a replay answers the same.
+async fn settle(
+    state: &AppState,
+    caller: &OrgCaller,
+    mutation: &orgdesk_domain::wire::Mutation,
+    error: Error,
+) -> Result<MutationOutcome> {
+    let denied = match error {
+        Error::Denied(denied) => denied,
+        other => {
+            tracing::error!(error = %other, "mutation failed");
+            return Ok(MutationOutcome::Rejected {
+                code: ErrorCode::Internal,
+                message: ErrorCode::Internal.message().to_owned(),
+            });
+        }
+    };
+    let user_id = target_of(&mutation.change);
+    if denied.code == ErrorCode::VersionMismatch
+        || (denied.code == ErrorCode::NotFound && mutation.base_version.is_some())
+    {
+        // Conflicts are not stored: the client resolves one by sending the mutation again
+        // with the version it now builds on.
+        let current = match user_id {
+            Some(id) => members::get(state, caller, id).await.ok().map(Box::new),
+            None => None,
+        };
+        return Ok(MutationOutcome::Conflict { current });
+    }
+    let outcome = MutationOutcome::Rejected {
+        code: denied.code,
+        message: denied.message,
+    };
+    let mut tx = state.store.begin().await?;
+    members::store_result(
+        &mut tx,
+        caller,
+        &mutation.id,
+        &outcome,
+        state.clock.now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+fn target_of(change: &orgdesk_domain::wire::MutationKind) -> Option<i64> {
+    use orgdesk_domain::wire::MutationKind as K;
+    match change {
+        K::AddMember { .. } => None,
+        K::EditMember { user_id, .. }
+        | K::ChangeRole { user_id, .. }
+        | K::AssignWorkspaces { user_id, .. }
+        | K::SetScope { user_id, .. }
+        | K::Suspend { user_id }
+        | K::Restore { user_id }
+        | K::Remove { user_id }
+        | K::ResendInvitation { user_id }
+        | K::CancelInvitation { user_id } => Some(*user_id),
+    }
+}

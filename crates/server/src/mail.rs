@@ -1,0 +1,161 @@
+//! Outgoing mail. Messages are queued in the `mail_outbox` table inside the transaction
+//! that causes them (so a rolled-back change sends nothing and a crash loses nothing) and
+//! delivered by a background task: over SMTP, or as one `.eml` file per message in a
+//! mailbox directory (demo and tests), named so that they sort by time.
+
+use crate::error::{Error, Result};
+use crate::settings::MailSettings;
+use crate::store::{Store, Tx, int, text};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str, now_ms: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO mail_outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(to)
+    .bind(subject)
+    .bind(body)
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Mailbox(std::path::PathBuf),
+}
+
+/// Delivers the outbox whenever it is woken (after a commit that queued mail) and every
+/// few seconds.
+pub struct MailWorker {
+    pub wake: Arc<Notify>,
+}
+
+impl MailWorker {
+    pub fn spawn(
+        store: Store,
+        settings: &MailSettings,
+        shutdown: Arc<Notify>,
+    ) -> Result<MailWorker> {
+        let (transport, from) = transport(settings)?;
+        let wake = Arc::new(Notify::new());
+        let worker_wake = wake.clone();
+        tokio::spawn(async move {
+            let mut counter: u64 = 0;
+            loop {
+                match deliver(&store, &transport, &from, &mut counter).await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "mail delivery failed; will retry"),
+                }
+                tokio::select! {
+                    _ = worker_wake.notified() => {}
+                    _ = shutdown.notified() => break,
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                }
+            }
+        });
+        Ok(MailWorker { wake })
+    }
+}
+
+fn transport(settings: &MailSettings) -> Result<(Transport, Mailbox)> {
+    let transport = match &settings.smtp_url {
+        Some(url) => Transport::Smtp(
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|e| Error::internal(format!("SMTP URL: {e}")))?
+                .build(),
+        ),
+        None => {
+            std::fs::create_dir_all(&settings.mailbox_dir).map_err(|e| {
+                Error::internal(format!("mailbox {}: {e}", settings.mailbox_dir.display()))
+            })?;
+            Transport::Mailbox(settings.mailbox_dir.clone())
+        }
+    };
+    let from: Mailbox = settings
+        .from
+        .parse()
+        .map_err(|e| Error::internal(format!("mail from '{}': {e}", settings.from)))?;
+    Ok((transport, from))
+}
+
+/// Delivers everything queued, now (the CLI, which exits right after).
+pub async fn deliver_all(store: &Store, settings: &MailSettings) -> Result<()> {
+    let (transport, from) = transport(settings)?;
+    let mut counter = 0;
+    while deliver(store, &transport, &from, &mut counter).await? {}
+    Ok(())
+}
+
+/// Sends up to a batch of queued messages; `true` when there may be more.
+async fn deliver(
+    store: &Store,
+    transport: &Transport,
+    from: &Mailbox,
+    counter: &mut u64,
+) -> Result<bool> {
+    let rows = sqlx::query(
+        "SELECT id, recipient, subject, body, created_at FROM mail_outbox ORDER BY id LIMIT 500",
+    )
+    .fetch_all(&store.pool)
+    .await?;
+    let more = rows.len() == 500;
+    for row in rows {
+        let id = int(&row, "id")?;
+        let to = text(&row, "recipient")?;
+        let sent = match to.parse::<Mailbox>() {
+            Ok(recipient) => {
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(recipient)
+                    .subject(text(&row, "subject")?)
+                    .header(ContentType::TEXT_PLAIN)
+                    // 8bit keeps links on one line (no quoted-printable soft breaks) for
+                    // people reading the mailbox directory and for tests following links.
+                    .body(
+                        Body::new_with_encoding(
+                            text(&row, "body")?,
+                            ContentTransferEncoding::EightBit,
+                        )
+                        .map_err(|_| Error::internal("mail body not encodable as 8bit"))?,
+                    )
+                    .map_err(|e| Error::internal(format!("mail: {e}")))?;
+                match transport {
+                    Transport::Smtp(smtp) => smtp
+                        .send(message)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| Error::internal(format!("SMTP: {e}"))),
+                    Transport::Mailbox(dir) => {
+                        *counter += 1;
+                        let name = format!(
+                            "{:013}-{:010}-{:06}.eml",
+                            int(&row, "created_at")?,
+                            id,
+                            *counter % 1_000_000
+                        );
+                        tokio::fs::write(dir.join(name), message.formatted())
+                            .await
+                            .map_err(|e| Error::internal(format!("mailbox: {e}")))
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "dropping mail to an unparseable address");
+                Ok(())
+            }
+        };
+        sent?;
+        sqlx::query("DELETE FROM mail_outbox WHERE id = $1")
+            .bind(id)
+            .execute(&store.pool)
+            .await?;
+    }
+    Ok(more)
+}

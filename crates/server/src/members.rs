@@ -1,0 +1,1376 @@
+//! Memberships: the roster (list, search, get) and every change to a member (add, edit,
+//! role, workspaces, scope, suspend, restore, remove, invitations).
+//!
+//! Every change runs through [`apply`] — the REST endpoints and the sync protocol's
+//! mutations alike — in one transaction that first takes the org's change number, then
+//! asks `domain::can` and `domain::invariants`, writes the row with its new `seq` and
+//! `version`, and records the audit event.
+
+use crate::AppState;
+use crate::access::OrgCaller;
+use crate::auth;
+use crate::error::{Error, Result};
+use crate::mail;
+use crate::sql::{self, Query};
+use crate::store::{
+    self, AuditEvent, DAY_MS, TOMBSTONE_MEMBER, Tx, int, opt_int, opt_str, parse_json,
+    parse_stored, text,
+};
+use chrono::NaiveDate;
+use orgdesk_domain::invariants::{self, MembershipChange};
+use orgdesk_domain::validate;
+use orgdesk_domain::wire::{
+    Member, MemberEdit, MemberQuery, MemberSort, MutationKind, MutationOutcome, NewMember,
+    Onboarding, Page, Profile, ProfileEdit, PropertyDefinition, PropertyKind, PropertyValues,
+};
+use orgdesk_domain::{Action, ErrorCode, Grant, Role, RosterTab, SearchScope, Status, TargetUser};
+use sqlx::Any;
+use sqlx::any::AnyRow;
+
+pub const MEMBER_COLUMNS: &str = "m.account_id, a.email, m.role, m.status, a.display_name, \
+    a.first_name, a.last_name, a.phone, a.title, a.company, a.office, a.street, a.postal_code, \
+    a.city, a.cell_phone, a.home_phone, m.workspaces, m.scope, m.guest_expires, m.properties, \
+    m.invited_by, m.invited_at, m.invite_expires_at, m.created_at, m.last_active_at, \
+    a.last_sign_in_at, m.version, m.seq";
+pub const MEMBER_FROM: &str = "FROM memberships m JOIN accounts a ON a.id = m.account_id";
+
+/// The profile fields in storage order: (name, column).
+macro_rules! profile_fields {
+    ($apply:ident) => {
+        $apply!(
+            display_name,
+            first_name,
+            last_name,
+            phone,
+            title,
+            company,
+            office,
+            street,
+            postal_code,
+            city,
+            cell_phone,
+            home_phone
+        )
+    };
+}
+
+pub fn encode_workspaces(ids: &[i64]) -> String {
+    let mut text = String::from(",");
+    for id in ids {
+        text.push_str(&format!("{id},"));
+    }
+    text
+}
+
+fn decode_workspaces(text: &str) -> Vec<i64> {
+    text.split(',').filter_map(|id| id.parse().ok()).collect()
+}
+
+fn opt_date(value: Option<String>) -> Result<Option<NaiveDate>> {
+    value.map(|d| parse_stored(&d, "date")).transpose()
+}
+
+/// A roster row as stored, with its status as of `today`.
+pub fn member_from_row(row: &AnyRow, today: NaiveDate) -> Result<Member> {
+    let role: Role = parse_stored(&text(row, "role")?, "role")?;
+    let stored: Status = parse_stored(&text(row, "status")?, "status")?;
+    let guest_expires = opt_date(opt_str(row, "guest_expires")?)?;
+    let status = invariants::effective_status(role, stored, guest_expires, today);
+    macro_rules! read_profile {
+        ($($field:ident),*) => {
+            Profile { $($field: opt_str(row, stringify!($field))?,)* }
+        };
+    }
+    let profile = profile_fields!(read_profile);
+    Ok(Member {
+        id: int(row, "account_id")?,
+        email: text(row, "email")?,
+        role,
+        status,
+        profile,
+        workspaces: decode_workspaces(&text(row, "workspaces")?),
+        scope: opt_str(row, "scope")?
+            .map(|s| parse_json(&s, "scope"))
+            .transpose()?,
+        guest_expires,
+        properties: parse_json(&text(row, "properties")?, "properties")?,
+        invited_by: opt_int(row, "invited_by")?,
+        invited_at: opt_int(row, "invited_at")?.map(store::to_time),
+        invitation_expires_at: if status == Status::Pending {
+            opt_int(row, "invite_expires_at")?.map(store::to_time)
+        } else {
+            None
+        },
+        created_at: store::to_time(int(row, "created_at")?),
+        last_active_at: opt_int(row, "last_active_at")?.map(store::to_time),
+        last_sign_in_at: opt_int(row, "last_sign_in_at")?.map(store::to_time),
+        version: int(row, "version")?,
+    })
+}
+
+/// What members and guests see of each other in the member directory (SPEC.md §2 note 1).
+pub fn directory_view(member: Member) -> Member {
+    Member {
+        profile: Profile {
+            display_name: member.profile.display_name,
+            first_name: member.profile.first_name,
+            last_name: member.profile.last_name,
+            ..Profile::default()
+        },
+        workspaces: Vec::new(),
+        scope: None,
+        guest_expires: None,
+        properties: PropertyValues::new(),
+        invited_by: None,
+        invited_at: None,
+        invitation_expires_at: None,
+        last_active_at: None,
+        last_sign_in_at: None,
+        ..member
+    }
+}
+
+pub fn target(member: &Member) -> TargetUser<'_> {
+    TargetUser {
+        account_id: Some(member.id),
+        email: &member.email,
+        role: member.role,
+        status: member.status,
+    }
+}
+
+async fn load<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    org_id: i64,
+    user_id: i64,
+    today: NaiveDate,
+) -> Result<Option<Member>> {
+    let sql =
+        format!("SELECT {MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = $1 AND m.account_id = $2");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(org_id)
+        .bind(user_id)
+        .fetch_optional(executor)
+        .await?;
+    row.map(|row| member_from_row(&row, today)).transpose()
+}
+
+/// `GET /api/v1/orgs/{org}/members/{id}`.
+pub async fn get(state: &AppState, caller: &OrgCaller, user_id: i64) -> Result<Member> {
+    let member = load(
+        &state.store.pool,
+        caller.org_id,
+        user_id,
+        state.clock.today(),
+    )
+    .await?
+    .ok_or_else(Error::not_found)?;
+    match caller.can_on(Action::ViewUser, &target(&member))? {
+        Grant::Full => Ok(member),
+        Grant::Limited => Ok(directory_view(member)),
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RosterCursor(serde_json::Value, i64);
+
+fn encode_cursor<T: serde::Serialize>(value: &T) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn decode_cursor<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    use base64::Engine;
+    let bad = || Error::with_message(ErrorCode::InvalidInput, "The page cursor is not valid.");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad())
+}
+
+pub const DEFAULT_PAGE: u32 = 100;
+pub const MAX_PAGE: u32 = 1000;
+
+/// `GET /api/v1/orgs/{org}/members`: filtered, searched, sorted, keyset-paged, and never
+/// showing a scoped caller anyone outside the scope.
+pub async fn list(
+    state: &AppState,
+    caller: &OrgCaller,
+    filter: MemberQuery,
+) -> Result<Page<Member>> {
+    let grant = caller.can(Action::ListUsers)?;
+    let limit = filter.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let sort = filter.sort.unwrap_or_default();
+    let (key, key_is_text) = match sort {
+        MemberSort::Name => ("a.sort_name", true),
+        MemberSort::Email => ("a.email", true),
+        MemberSort::Created => ("m.created_at", false),
+        MemberSort::LastActive => ("COALESCE(m.last_active_at, 0)", false),
+    };
+    let mut q = Query::new("");
+    let org = q.int(caller.org_id);
+    let mut clauses = vec![format!("m.org_id = {org}")];
+    clauses.push(sql::scope_filter(
+        &mut q,
+        &caller.actor,
+        "m.account_id",
+        "a.email",
+        "a.email_domain",
+    ));
+    match filter.tab {
+        Some(RosterTab::Pending) => {
+            clauses.push("m.status = 'pending' AND m.role <> 'guest'".into())
+        }
+        Some(RosterTab::Active) => {
+            clauses.push("m.role <> 'guest' AND m.status IN ('active', 'suspended')".into())
+        }
+        Some(RosterTab::Guest) => clauses.push("m.role = 'guest'".into()),
+        None => {}
+    }
+    if let Some(term) = filter.search.as_deref().filter(|t| !t.trim().is_empty()) {
+        let p = q.text(sql::like_pattern(term));
+        let mut fields = vec![
+            "a.sort_name",
+            "a.email",
+            "LOWER(COALESCE(a.first_name, ''))",
+            "LOWER(COALESCE(a.last_name, ''))",
+        ];
+        if grant == Grant::Full {
+            fields.extend([
+                "LOWER(COALESCE(a.title, ''))",
+                "LOWER(COALESCE(a.company, ''))",
+            ]);
+        }
+        let ors: Vec<String> = fields
+            .iter()
+            .map(|f| format!("{f} LIKE {p} ESCAPE '\\'"))
+            .collect();
+        clauses.push(format!("({})", ors.join(" OR ")));
+    }
+    if let Some(role) = filter.role {
+        let p = q.text(role.as_str());
+        clauses.push(format!("m.role = {p}"));
+    }
+    if let Some(workspace) = filter.workspace {
+        let p = q.text(format!("%,{workspace},%"));
+        clauses.push(format!("m.workspaces LIKE {p}"));
+    }
+    if let Some(before) = filter.inactive_since {
+        let p = q.int(before.timestamp_millis());
+        clauses.push(format!(
+            "(m.last_active_at IS NULL OR m.last_active_at < {p})"
+        ));
+    }
+    if let Some(after) = &filter.after {
+        let RosterCursor(value, id) = decode_cursor(after)?;
+        let v = match (key_is_text, value) {
+            (true, serde_json::Value::String(s)) => q.text(s),
+            (false, serde_json::Value::Number(n)) => q.int(n.as_i64().unwrap_or(0)),
+            _ => {
+                return Err(Error::with_message(
+                    ErrorCode::InvalidInput,
+                    "The page cursor does not fit this sort order.",
+                ));
+            }
+        };
+        let i = q.int(id);
+        clauses.push(format!("({key}, m.account_id) > ({v}, {i})"));
+    }
+    let lim = q.int(i64::from(limit) + 1);
+    q.push(&format!(
+        "SELECT {MEMBER_COLUMNS}, {key} AS sort_key {MEMBER_FROM} WHERE {} ORDER BY {key}, m.account_id LIMIT {lim}",
+        clauses.join(" AND ")
+    ));
+    let rows = q.fetch_all(&state.store.pool).await?;
+    let today = state.clock.today();
+    let mut items = Vec::with_capacity(rows.len());
+    let mut next = None;
+    for (index, row) in rows.iter().enumerate() {
+        if index == limit as usize {
+            let last = &rows[index - 1];
+            let key_value = if key_is_text {
+                serde_json::Value::String(text(last, "sort_key")?)
+            } else {
+                serde_json::Value::from(int(last, "sort_key")?)
+            };
+            next = Some(encode_cursor(&RosterCursor(
+                key_value,
+                int(last, "account_id")?,
+            )));
+            break;
+        }
+        let member = member_from_row(row, today)?;
+        items.push(if grant == Grant::Full {
+            member
+        } else {
+            directory_view(member)
+        });
+    }
+    Ok(Page { items, next })
+}
+
+/// How a change was asked for: the REST endpoints and mutations differ only here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Precondition {
+    /// `If-Match` or the mutation's `base_version`.
+    pub base_version: Option<i64>,
+}
+
+/// The outcome of one applied change.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    pub user_id: i64,
+    /// The row's new version; 0 when the row is gone (removed, invitation cancelled).
+    pub version: i64,
+    pub mail_queued: bool,
+}
+
+/// A change's answer: applied now, or the stored answer of an earlier identical mutation.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Applied(Applied),
+    Replayed(MutationOutcome),
+}
+
+/// Applies one change in its own transaction. With a mutation id (the sync protocol), a
+/// replayed id answers its stored result and changes nothing, and an applied result is
+/// stored in the same transaction as the change.
+pub async fn apply(
+    state: &AppState,
+    caller: &OrgCaller,
+    change: &MutationKind,
+    pre: Precondition,
+    mutation_id: Option<&str>,
+) -> Result<Outcome> {
+    // Hash outside the transaction: it takes tens of milliseconds and must not hold the
+    // org's write lock.
+    let prepared = prepare(change).await?;
+    let mut tx = state.store.begin().await?;
+    let seq = store::next_seq(&mut tx, caller.org_id).await?;
+    if let Some(id) = mutation_id
+        && let Some(stored) = stored_result(&mut tx, caller.account_id, id).await?
+    {
+        tx.rollback().await?;
+        return Ok(Outcome::Replayed(stored));
+    }
+    let mut work = Work {
+        state,
+        caller,
+        seq,
+        now: state.clock.now_ms(),
+        today: state.clock.today(),
+        mail_queued: false,
+    };
+    let applied = work.run(&mut tx, change, pre, prepared).await?;
+    if let Some(id) = mutation_id {
+        let outcome = MutationOutcome::Applied {
+            user_id: applied.user_id,
+            version: applied.version,
+        };
+        store_result(&mut tx, caller, id, &outcome, work.now).await?;
+    }
+    tx.commit().await?;
+    if applied.mail_queued {
+        state.mail_wake.notify_one();
+    }
+    Ok(Outcome::Applied(applied))
+}
+
+pub async fn stored_result(
+    tx: &mut Tx,
+    account_id: i64,
+    mutation_id: &str,
+) -> Result<Option<MutationOutcome>> {
+    let stored: Option<String> = sqlx::query_scalar(
+        "SELECT result FROM mutation_results WHERE account_id = $1 AND mutation_id = $2",
+    )
+    .bind(account_id)
+    .bind(mutation_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    stored
+        .map(|json| parse_json(&json, "mutation result"))
+        .transpose()
+}
+
+pub async fn store_result(
+    tx: &mut Tx,
+    caller: &OrgCaller,
+    mutation_id: &str,
+    outcome: &MutationOutcome,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO mutation_results (account_id, mutation_id, org_id, result, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, mutation_id) DO NOTHING")
+        .bind(caller.account_id)
+        .bind(mutation_id)
+        .bind(caller.org_id)
+        .bind(serde_json::to_string(outcome).map_err(Error::internal)?)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// What can be computed before the transaction (password hashes).
+#[derive(Default)]
+struct Prepared {
+    password: Option<String>,
+    password_hash: Option<String>,
+}
+
+async fn prepare(change: &MutationKind) -> Result<Prepared> {
+    let MutationKind::AddMember { member } = change else {
+        return Ok(Prepared::default());
+    };
+    let password = match (member.onboarding, &member.password) {
+        (Onboarding::GenerateAndEmail, None) => auth::generate_password()?,
+        (onboarding, Some(password)) if onboarding.needs_password() => {
+            validate::password(password)?;
+            password.clone()
+        }
+        (onboarding, None) if onboarding.needs_password() => {
+            return Err(Error::with_message(
+                ErrorCode::InvalidInput,
+                format!(
+                    "password: onboarding '{}' needs a password",
+                    onboarding.as_str()
+                ),
+            ));
+        }
+        (onboarding, Some(_)) => {
+            return Err(Error::with_message(
+                ErrorCode::InvalidInput,
+                format!(
+                    "password: onboarding '{}' does not take a password",
+                    onboarding.as_str()
+                ),
+            ));
+        }
+        (_, None) => return Ok(Prepared::default()),
+    };
+    Ok(Prepared {
+        password_hash: Some(auth::hash_password(password.clone()).await?),
+        password: Some(password),
+    })
+}
+
+struct Work<'a> {
+    state: &'a AppState,
+    caller: &'a OrgCaller,
+    seq: i64,
+    now: i64,
+    today: NaiveDate,
+    mail_queued: bool,
+}
+
+fn check_base(pre: Precondition, member: &Member) -> Result<()> {
+    match pre.base_version {
+        Some(base) if base != member.version => Err(Error::with_message(
+            ErrorCode::VersionMismatch,
+            format!(
+                "This user changed since you loaded it (version {} now, {} then); reload and try again.",
+                member.version, base
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Work<'_> {
+    fn audit<'e>(&'e self, action: &'e str, member: &'e Member) -> AuditEvent<'e> {
+        AuditEvent {
+            org_id: self.caller.org_id,
+            actor_id: Some(self.caller.account_id),
+            client_id: self.caller.client_id.as_deref(),
+            action,
+            target_kind: "user",
+            target_id: Some(member.id),
+            target_email: Some(&member.email),
+            before: None,
+            after: None,
+        }
+    }
+
+    async fn run(
+        &mut self,
+        tx: &mut Tx,
+        change: &MutationKind,
+        pre: Precondition,
+        prepared: Prepared,
+    ) -> Result<Applied> {
+        if let MutationKind::AddMember { member } = change {
+            return self.add(tx, member, prepared).await;
+        }
+        let user_id = match change {
+            MutationKind::AddMember { .. } => unreachable!("handled above"),
+            MutationKind::EditMember { user_id, .. }
+            | MutationKind::ChangeRole { user_id, .. }
+            | MutationKind::AssignWorkspaces { user_id, .. }
+            | MutationKind::SetScope { user_id, .. }
+            | MutationKind::Suspend { user_id }
+            | MutationKind::Restore { user_id }
+            | MutationKind::Remove { user_id }
+            | MutationKind::ResendInvitation { user_id }
+            | MutationKind::CancelInvitation { user_id } => *user_id,
+        };
+        let member = load(&mut **tx, self.caller.org_id, user_id, self.today)
+            .await?
+            .ok_or_else(Error::not_found)?;
+        let action = match change {
+            MutationKind::AddMember { .. } => Action::AddUser,
+            MutationKind::EditMember { .. } => Action::EditProfile,
+            MutationKind::ChangeRole { role, .. } => Action::ChangeRole { to: *role },
+            MutationKind::AssignWorkspaces { .. } => Action::AssignWorkspaces,
+            MutationKind::SetScope { .. } => Action::SetScope,
+            MutationKind::Suspend { .. } => Action::SuspendUser,
+            MutationKind::Restore { .. } => Action::RestoreUser,
+            MutationKind::Remove { .. } => Action::RemoveUser,
+            MutationKind::ResendInvitation { .. } => Action::ResendInvitation,
+            MutationKind::CancelInvitation { .. } => Action::CancelInvitation,
+        };
+        self.caller.can_on(action, &target(&member))?;
+        check_base(pre, &member)?;
+        invariants::status_allows(action, member.status)?;
+        match change {
+            MutationKind::AddMember { .. } => unreachable!("handled above"),
+            MutationKind::EditMember { edit, .. } => self.edit(tx, member, edit).await,
+            MutationKind::ChangeRole {
+                role,
+                guest_expires,
+                ..
+            } => self.change_role(tx, member, *role, *guest_expires).await,
+            MutationKind::AssignWorkspaces { workspaces, .. } => {
+                self.assign(tx, member, workspaces).await
+            }
+            MutationKind::SetScope { scope, .. } => {
+                self.set_scope(tx, member, scope.as_ref()).await
+            }
+            MutationKind::Suspend { .. } => self.set_status(tx, member, Status::Suspended).await,
+            MutationKind::Restore { .. } => self.set_status(tx, member, Status::Active).await,
+            MutationKind::Remove { .. } => self.remove(tx, member, "member.removed").await,
+            MutationKind::CancelInvitation { .. } => {
+                self.remove(tx, member, "invitation.cancelled").await
+            }
+            MutationKind::ResendInvitation { .. } => self.resend(tx, member).await,
+        }
+    }
+
+    async fn active_admins(&self, tx: &mut Tx) -> Result<usize> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
+        )
+        .bind(self.caller.org_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// Writes the membership's own columns with the new change number and version.
+    async fn bump(
+        &self,
+        tx: &mut Tx,
+        member: &Member,
+        set: &str,
+        binds: Vec<sql::Arg>,
+    ) -> Result<i64> {
+        let mut q = Query::new("");
+        let seq = q.int(self.seq);
+        let mut set = set.to_owned();
+        for arg in binds {
+            let placeholder = q.bind(arg);
+            set = set.replacen('?', &placeholder, 1);
+        }
+        let org = q.int(self.caller.org_id);
+        let id = q.int(member.id);
+        q.push(&format!(
+            "UPDATE memberships SET {set}{}seq = {seq}, version = version + 1 \
+             WHERE org_id = {org} AND account_id = {id} RETURNING version",
+            if set.is_empty() { "" } else { ", " }
+        ));
+        let row = q.build().fetch_one(&mut **tx).await?;
+        int(&row, "version")
+    }
+
+    async fn org_name(&self, tx: &mut Tx) -> Result<String> {
+        Ok(sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1")
+            .bind(self.caller.org_id)
+            .fetch_one(&mut **tx)
+            .await?)
+    }
+
+    async fn check_workspaces(&self, tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>> {
+        invariants::workspace_grant(ids.len())?;
+        let mut unique: Vec<i64> = ids.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        for id in &unique {
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM workspaces WHERE org_id = $1 AND id = $2")
+                    .bind(self.caller.org_id)
+                    .bind(*id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if found.is_none() {
+                return Err(Error::with_message(
+                    ErrorCode::InvalidInput,
+                    format!("workspaces: there is no workspace {id} in this organization"),
+                ));
+            }
+        }
+        Ok(unique)
+    }
+
+    async fn add(&mut self, tx: &mut Tx, new: &NewMember, prepared: Prepared) -> Result<Applied> {
+        let email = validate::email(&new.email)?;
+        let existing = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
+            .bind(&email)
+            .fetch_optional(&mut **tx)
+            .await?;
+        let account_id = existing.as_ref().map(|row| int(row, "id")).transpose()?;
+        let has_password = match &existing {
+            Some(row) => opt_str(row, "password_hash")?.is_some(),
+            None => false,
+        };
+        // Scope before everything else: an out-of-scope address is `out_of_scope`, never
+        // `email_taken` (SPEC.md "Decisions").
+        let target = TargetUser {
+            account_id,
+            email: &email,
+            role: new.role,
+            status: Status::Pending,
+        };
+        orgdesk_domain::can(
+            &self.caller.actor,
+            &self.caller.org,
+            Action::AddUser,
+            Some(&target),
+        )?;
+        let workspaces = self.check_workspaces(tx, &new.workspaces).await?;
+        invariants::guest_expiry(new.role, new.guest_expires, self.today)?;
+        let profile = clean_profile(&new.profile)?;
+        let definitions = property_definitions(&mut **tx, self.caller.org_id).await?;
+        let properties = merge_properties(&definitions, &PropertyValues::new(), &new.properties)?;
+        if let Some(id) = account_id {
+            let member: Option<i64> = sqlx::query_scalar(
+                "SELECT account_id FROM memberships WHERE org_id = $1 AND account_id = $2",
+            )
+            .bind(self.caller.org_id)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            invariants::email_free(member.is_some())?;
+        }
+        let org_name = self.org_name(tx).await?;
+        let base_url = self.state.public_base_url();
+        // An account that can already sign in joins at once and is told; a new one (or one
+        // still waiting for its first invitation) follows the chosen onboarding.
+        let joins_existing = has_password;
+        let account_id = match account_id {
+            Some(id) => id,
+            None => insert_account(tx, &email, &profile, self.now).await?,
+        };
+        if !joins_existing && let Some(hash) = &prepared.password_hash {
+            sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+                .bind(account_id)
+                .bind(hash)
+                .execute(&mut **tx)
+                .await?;
+        }
+        let pending = !joins_existing && new.onboarding == Onboarding::Invite;
+        let (token_hash, invite_expires) = if pending {
+            let (token, hash) = auth::new_token()?;
+            let expires = self.now + invariants::INVITATION_DAYS * DAY_MS;
+            mail::enqueue(
+                tx,
+                &email,
+                &format!("You are invited to {org_name} on Orgdesk"),
+                &invitation_body(&org_name, &base_url, &token, expires),
+                self.now,
+            )
+            .await?;
+            (Some(hash), Some(expires))
+        } else {
+            (None, None)
+        };
+        let status = if pending {
+            Status::Pending
+        } else {
+            Status::Active
+        };
+        sqlx::query(
+            "INSERT INTO memberships (org_id, account_id, role, status, workspaces, guest_expires, properties, \
+             invited_by, invited_at, invite_token_hash, invite_expires_at, created_at, seq, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12, 1)",
+        )
+        .bind(self.caller.org_id)
+        .bind(account_id)
+        .bind(new.role.as_str())
+        .bind(status.as_str())
+        .bind(encode_workspaces(&workspaces))
+        .bind(new.guest_expires.map(|d| d.to_string()))
+        .bind(serde_json::Value::Object(properties.clone().into_iter().collect()).to_string())
+        .bind(self.caller.account_id)
+        .bind(self.now)
+        .bind(token_hash)
+        .bind(invite_expires)
+        .bind(self.seq)
+        .execute(&mut **tx)
+        .await?;
+        store::clear_tombstone(tx, self.caller.org_id, TOMBSTONE_MEMBER, account_id).await?;
+        if !pending {
+            let body = match (joins_existing, new.onboarding, &prepared.password) {
+                (true, _, _) => Some(format!(
+                    "You were added to {org_name} on Orgdesk.\n\nSign in as usual at {base_url} to open it.\n"
+                )),
+                (false, Onboarding::GenerateAndEmail | Onboarding::SetAndEmail, Some(password)) => {
+                    Some(format!(
+                        "An Orgdesk account was created for you in {org_name}.\n\nSign in at {base_url}\nEmail: {email}\nPassword: {password}\n\nChange the password after your first sign-in.\n"
+                    ))
+                }
+                _ => None,
+            };
+            if let Some(body) = body {
+                mail::enqueue(
+                    tx,
+                    &email,
+                    &format!("Your access to {org_name} on Orgdesk"),
+                    &body,
+                    self.now,
+                )
+                .await?;
+                self.mail_queued = true;
+            }
+        } else {
+            self.mail_queued = true;
+        }
+        let mut after = serde_json::json!({"email": email, "role": new.role, "status": status, "onboarding": new.onboarding});
+        if !workspaces.is_empty() {
+            after["workspaces"] = serde_json::json!(workspaces);
+        }
+        store::record_audit(
+            tx,
+            AuditEvent {
+                org_id: self.caller.org_id,
+                actor_id: Some(self.caller.account_id),
+                client_id: self.caller.client_id.as_deref(),
+                action: "member.added",
+                target_kind: "user",
+                target_id: Some(account_id),
+                target_email: Some(&email),
+                before: None,
+                after: Some(after),
+            },
+            self.now,
+        )
+        .await?;
+        Ok(Applied {
+            user_id: account_id,
+            version: 1,
+            mail_queued: self.mail_queued,
+        })
+    }
+
+    async fn edit(&mut self, tx: &mut Tx, member: Member, edit: &MemberEdit) -> Result<Applied> {
+        let mut profile = member.profile.clone();
+        if let Some(changes) = &edit.profile {
+            apply_profile_edit(&mut profile, changes)?;
+        }
+        let definitions = property_definitions(&mut **tx, self.caller.org_id).await?;
+        let properties = merge_properties(&definitions, &member.properties, &edit.properties)?;
+        let mut set = String::new();
+        let mut binds = Vec::new();
+        let mut status = member.status;
+        if let Some(date) = edit.guest_expires {
+            invariants::guest_expiry(member.role, Some(date), self.today)?;
+            set.push_str("guest_expires = ?, ");
+            binds.push(sql::Arg::Text(date.to_string()));
+            if member.status == Status::Expired {
+                // Extending an expired guest's end date gives access back.
+                set.push_str("status = 'active', ");
+                status = Status::Active;
+            }
+        }
+        if properties != member.properties {
+            set.push_str("properties = ?, ");
+            binds.push(sql::Arg::Text(
+                serde_json::to_string(&properties).map_err(Error::internal)?,
+            ));
+        }
+        let set = set.trim_end_matches(", ").to_owned();
+        let version = self.bump(tx, &member, &set, binds).await?;
+        if profile != member.profile {
+            update_account_profile(tx, member.id, &member.email, &profile).await?;
+            self.bump_other_orgs(tx, member.id).await?;
+        }
+        let mut event = self.audit("member.edited", &member);
+        event.before = Some(
+            serde_json::json!({"profile": member.profile, "properties": member.properties, "guest_expires": member.guest_expires, "status": member.status}),
+        );
+        event.after = Some(
+            serde_json::json!({"profile": profile, "properties": properties, "guest_expires": edit.guest_expires.or(member.guest_expires), "status": status}),
+        );
+        store::record_audit(tx, event, self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version,
+            mail_queued: false,
+        })
+    }
+
+    /// Account fields are shared by every membership of the account: each of its other
+    /// orgs gets a change number and a new row version, so their feeds send the new values.
+    async fn bump_other_orgs(&self, tx: &mut Tx, account_id: i64) -> Result<()> {
+        let orgs: Vec<i64> = sqlx::query_scalar(
+            "SELECT org_id FROM memberships WHERE account_id = $1 AND org_id <> $2 ORDER BY org_id",
+        )
+        .bind(account_id)
+        .bind(self.caller.org_id)
+        .fetch_all(&mut **tx)
+        .await?;
+        for org in orgs {
+            let seq = store::next_seq(tx, org).await?;
+            sqlx::query("UPDATE memberships SET seq = $3, version = version + 1 WHERE org_id = $1 AND account_id = $2")
+                .bind(org)
+                .bind(account_id)
+                .bind(seq)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn change_role(
+        &mut self,
+        tx: &mut Tx,
+        member: Member,
+        role: Role,
+        guest_expires: Option<NaiveDate>,
+    ) -> Result<Applied> {
+        let admins = self.active_admins(tx).await?;
+        invariants::keeps_an_active_admin(
+            member.role,
+            member.status,
+            MembershipChange::RoleChanged(role),
+            admins,
+        )?;
+        let expires = if role == Role::Guest {
+            guest_expires.or(member.guest_expires.filter(|_| member.role == Role::Guest))
+        } else {
+            None
+        };
+        invariants::guest_expiry(role, expires, self.today)?;
+        let binds = vec![sql::Arg::Text(role.as_str().to_owned())];
+        let set = match expires {
+            Some(date) => {
+                let mut binds = binds;
+                binds.push(sql::Arg::Text(date.to_string()));
+                let version = self
+                    .bump(
+                        tx,
+                        &member,
+                        "role = ?, guest_expires = ?, access_version = access_version + 1",
+                        binds,
+                    )
+                    .await?;
+                return self.finish_role(tx, member, role, version).await;
+            }
+            None => "role = ?, guest_expires = NULL, access_version = access_version + 1",
+        };
+        let version = self.bump(tx, &member, set, binds).await?;
+        self.finish_role(tx, member, role, version).await
+    }
+
+    async fn finish_role(
+        &mut self,
+        tx: &mut Tx,
+        member: Member,
+        role: Role,
+        version: i64,
+    ) -> Result<Applied> {
+        let mut event = self.audit("member.role_changed", &member);
+        event.before = Some(serde_json::json!({"role": member.role}));
+        event.after = Some(serde_json::json!({"role": role}));
+        store::record_audit(tx, event, self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version,
+            mail_queued: false,
+        })
+    }
+
+    async fn assign(&mut self, tx: &mut Tx, member: Member, workspaces: &[i64]) -> Result<Applied> {
+        let workspaces = self.check_workspaces(tx, workspaces).await?;
+        let version = self
+            .bump(
+                tx,
+                &member,
+                "workspaces = ?",
+                vec![sql::Arg::Text(encode_workspaces(&workspaces))],
+            )
+            .await?;
+        let mut event = self.audit("member.workspaces_changed", &member);
+        event.before = Some(serde_json::json!({"workspaces": member.workspaces}));
+        event.after = Some(serde_json::json!({"workspaces": workspaces}));
+        store::record_audit(tx, event, self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version,
+            mail_queued: false,
+        })
+    }
+
+    async fn set_scope(
+        &mut self,
+        tx: &mut Tx,
+        member: Member,
+        scope: Option<&SearchScope>,
+    ) -> Result<Applied> {
+        let version = match scope {
+            Some(scope) => {
+                let json = serde_json::to_string(scope).map_err(Error::internal)?;
+                self.bump(
+                    tx,
+                    &member,
+                    "scope = ?, access_version = access_version + 1",
+                    vec![sql::Arg::Text(json)],
+                )
+                .await?
+            }
+            None => {
+                self.bump(
+                    tx,
+                    &member,
+                    "scope = NULL, access_version = access_version + 1",
+                    Vec::new(),
+                )
+                .await?
+            }
+        };
+        let mut event = self.audit("member.scope_changed", &member);
+        event.before = Some(serde_json::json!({"scope": member.scope}));
+        event.after = Some(serde_json::json!({"scope": scope}));
+        store::record_audit(tx, event, self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version,
+            mail_queued: false,
+        })
+    }
+
+    async fn set_status(&mut self, tx: &mut Tx, member: Member, status: Status) -> Result<Applied> {
+        if status == Status::Suspended {
+            let admins = self.active_admins(tx).await?;
+            invariants::keeps_an_active_admin(
+                member.role,
+                member.status,
+                MembershipChange::Suspended,
+                admins,
+            )?;
+        }
+        let version = self
+            .bump(
+                tx,
+                &member,
+                "status = ?, access_version = access_version + 1",
+                vec![sql::Arg::Text(status.as_str().to_owned())],
+            )
+            .await?;
+        let action = if status == Status::Suspended {
+            "member.suspended"
+        } else {
+            "member.restored"
+        };
+        let mut event = self.audit(action, &member);
+        event.before = Some(serde_json::json!({"status": member.status}));
+        event.after = Some(serde_json::json!({"status": status}));
+        store::record_audit(tx, event, self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version,
+            mail_queued: false,
+        })
+    }
+
+    async fn remove(&mut self, tx: &mut Tx, member: Member, action: &str) -> Result<Applied> {
+        let admins = self.active_admins(tx).await?;
+        invariants::keeps_an_active_admin(
+            member.role,
+            member.status,
+            MembershipChange::Removed,
+            admins,
+        )?;
+        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND account_id = $2")
+            .bind(self.caller.org_id)
+            .bind(member.id)
+            .execute(&mut **tx)
+            .await?;
+        store::add_tombstone(
+            tx,
+            self.caller.org_id,
+            TOMBSTONE_MEMBER,
+            member.id,
+            Some(&member.email),
+            self.seq,
+            self.now,
+        )
+        .await?;
+        let mut event = self.audit(action, &member);
+        event.before = Some(
+            serde_json::json!({"role": member.role, "status": member.status, "workspaces": member.workspaces}),
+        );
+        store::record_audit(tx, event, self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version: 0,
+            mail_queued: false,
+        })
+    }
+
+    async fn resend(&mut self, tx: &mut Tx, member: Member) -> Result<Applied> {
+        let (token, hash) = auth::new_token()?;
+        let expires = self.now + invariants::INVITATION_DAYS * DAY_MS;
+        let version = self
+            .bump(
+                tx,
+                &member,
+                "invite_token_hash = ?, invite_expires_at = ?, invited_at = ?",
+                vec![
+                    sql::Arg::Text(hash),
+                    sql::Arg::Int(expires),
+                    sql::Arg::Int(self.now),
+                ],
+            )
+            .await?;
+        let org_name = self.org_name(tx).await?;
+        let body = invitation_body(&org_name, &self.state.public_base_url(), &token, expires);
+        mail::enqueue(
+            tx,
+            &member.email,
+            &format!("You are invited to {org_name} on Orgdesk"),
+            &body,
+            self.now,
+        )
+        .await?;
+        self.mail_queued = true;
+        store::record_audit(tx, self.audit("invitation.resent", &member), self.now).await?;
+        Ok(Applied {
+            user_id: member.id,
+            version,
+            mail_queued: true,
+        })
+    }
+}
+
+fn invitation_body(org_name: &str, base_url: &str, token: &str, expires: i64) -> String {
+    format!(
+        "You are invited to join {org_name} on Orgdesk.\n\nAccept the invitation here:\n{base_url}/invite/{token}\n\nThe link works until {}.\n",
+        store::to_time(expires).format("%Y-%m-%d %H:%M UTC")
+    )
+}
+
+pub async fn insert_account(tx: &mut Tx, email: &str, profile: &Profile, now: i64) -> Result<i64> {
+    let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO accounts (email, email_domain, sort_name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(email)
+    .bind(domain)
+    .bind(sort_name(email, profile))
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    update_account_profile(tx, id, email, profile).await?;
+    Ok(id)
+}
+
+fn sort_name(email: &str, profile: &Profile) -> String {
+    let full = [profile.first_name.as_deref(), profile.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    profile
+        .display_name
+        .clone()
+        .or((!full.is_empty()).then_some(full))
+        .unwrap_or_else(|| email.to_owned())
+        .to_lowercase()
+}
+
+async fn update_account_profile(
+    tx: &mut Tx,
+    account_id: i64,
+    email: &str,
+    profile: &Profile,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET display_name = $2, first_name = $3, last_name = $4, phone = $5, title = $6, \
+         company = $7, office = $8, street = $9, postal_code = $10, city = $11, cell_phone = $12, \
+         home_phone = $13, sort_name = $14 WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(&profile.display_name)
+    .bind(&profile.first_name)
+    .bind(&profile.last_name)
+    .bind(&profile.phone)
+    .bind(&profile.title)
+    .bind(&profile.company)
+    .bind(&profile.office)
+    .bind(&profile.street)
+    .bind(&profile.postal_code)
+    .bind(&profile.city)
+    .bind(&profile.cell_phone)
+    .bind(&profile.home_phone)
+    .bind(sort_name(email, profile))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn clean_field(field: &'static str, value: &str) -> Result<Option<String>> {
+    Ok(match field {
+        "display_name" | "first_name" | "last_name" => validate::name(field, value)?,
+        "phone" if value.trim().is_empty() => None,
+        "phone" => Some(validate::phone(field, value)?),
+        _ => validate::text(field, value, validate::PROFILE_FIELD_MAX_CHARS)?,
+    })
+}
+
+fn clean_profile(profile: &Profile) -> Result<Profile> {
+    macro_rules! clean {
+        ($($field:ident),*) => {
+            Profile { $($field: match &profile.$field {
+                Some(value) => clean_field(stringify!($field), value)?,
+                None => None,
+            },)* }
+        };
+    }
+    Ok(profile_fields!(clean))
+}
+
+fn apply_profile_edit(profile: &mut Profile, edit: &ProfileEdit) -> Result<()> {
+    macro_rules! merge {
+        ($($field:ident),*) => {
+            $(if let Some(value) = &edit.$field {
+                profile.$field = clean_field(stringify!($field), value)?;
+            })*
+        };
+    }
+    profile_fields!(merge);
+    Ok(())
+}
+
+pub async fn property_definitions<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    org_id: i64,
+) -> Result<Vec<PropertyDefinition>> {
+    let rows = sqlx::query("SELECT id, key, label, kind, required, version FROM property_definitions WHERE org_id = $1 ORDER BY key")
+        .bind(org_id)
+        .fetch_all(executor)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(PropertyDefinition {
+                id: int(row, "id")?,
+                key: text(row, "key")?,
+                label: text(row, "label")?,
+                kind: parse_json(&text(row, "kind")?, "property kind")?,
+                required: store::boolean(row, "required")?,
+                version: int(row, "version")?,
+            })
+        })
+        .collect()
+}
+
+/// Applies property edits (null clears) and checks every value against its definition.
+fn merge_properties(
+    definitions: &[PropertyDefinition],
+    current: &PropertyValues,
+    edits: &PropertyValues,
+) -> Result<PropertyValues> {
+    let invalid = |key: &str, reason: String| {
+        Error::with_message(ErrorCode::InvalidInput, format!("prop:{key}: {reason}"))
+    };
+    let mut values = current.clone();
+    for (key, value) in edits {
+        let definition = definitions
+            .iter()
+            .find(|d| &d.key == key)
+            .ok_or_else(|| invalid(key, "there is no such property in this organization".into()))?;
+        if value.is_null() || value.as_str().is_some_and(|s| s.trim().is_empty()) {
+            values.remove(key);
+            continue;
+        }
+        let ok = match &definition.kind {
+            PropertyKind::Text => value
+                .as_str()
+                .is_some_and(|s| s.chars().count() <= validate::PROFILE_FIELD_MAX_CHARS),
+            PropertyKind::Number => value.is_number(),
+            PropertyKind::Date => value
+                .as_str()
+                .is_some_and(|s| s.parse::<NaiveDate>().is_ok()),
+            PropertyKind::Bool => value.is_boolean(),
+            PropertyKind::OneOf { options } => value
+                .as_str()
+                .is_some_and(|s| options.iter().any(|o| o == s)),
+        };
+        if !ok {
+            let expected = match &definition.kind {
+                PropertyKind::Text => "text (at most 200 characters)".to_owned(),
+                PropertyKind::Number => "a number".to_owned(),
+                PropertyKind::Date => "a date (YYYY-MM-DD)".to_owned(),
+                PropertyKind::Bool => "true or false".to_owned(),
+                PropertyKind::OneOf { options } => format!("one of {}", options.join(", ")),
+            };
+            return Err(invalid(key, format!("{value} is not {expected}")));
+        }
+        values.insert(key.clone(), value.clone());
+    }
+    for definition in definitions.iter().filter(|d| d.required) {
+        if !values.contains_key(&definition.key) {
+            return Err(invalid(
+                &definition.key,
+                format!("'{}' is required", definition.label),
+            ));
+        }
+    }
+    Ok(values)
+}
+
+/// Applies SPEC's guest expiry to storage: active guests whose end date has come become
+/// `expired` (readers already see them so through `effective_status`); each gets a change
+/// number so feeds carry the new status.
+pub async fn expire_guests(state: &AppState) -> Result<usize> {
+    let today = state.clock.today().to_string();
+    let due = sqlx::query("SELECT org_id, account_id FROM memberships WHERE role = 'guest' AND status = 'active' AND guest_expires <= $1")
+        .bind(&today)
+        .fetch_all(&state.store.pool)
+        .await?;
+    for row in &due {
+        let org_id = int(row, "org_id")?;
+        let account_id = int(row, "account_id")?;
+        let mut tx = state.store.begin().await?;
+        let seq = store::next_seq(&mut tx, org_id).await?;
+        sqlx::query(
+            "UPDATE memberships SET status = 'expired', seq = $3, version = version + 1, access_version = access_version + 1 \
+             WHERE org_id = $1 AND account_id = $2 AND status = 'active'",
+        )
+        .bind(org_id)
+        .bind(account_id)
+        .bind(seq)
+        .execute(&mut *tx)
+        .await?;
+        store::record_audit(
+            &mut tx,
+            AuditEvent {
+                org_id,
+                action: "member.guest_expired",
+                target_kind: "user",
+                target_id: Some(account_id),
+                ..AuditEvent::default()
+            },
+            state.clock.now_ms(),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(due.len())
+}
+
+/// The invitation behind a link, for the invitation page.
+pub struct Invitation {
+    pub org_id: i64,
+    pub org_name: String,
+    pub account_id: i64,
+    pub email: String,
+    pub needs_password: bool,
+    pub expired: bool,
+}
+
+pub async fn find_invitation(state: &AppState, token: &str) -> Result<Option<Invitation>> {
+    let row = sqlx::query(
+        "SELECT m.org_id, o.name, m.account_id, a.email, a.password_hash, m.invite_expires_at \
+         FROM memberships m JOIN accounts a ON a.id = m.account_id JOIN orgs o ON o.id = m.org_id \
+         WHERE m.invite_token_hash = $1 AND m.status = 'pending'",
+    )
+    .bind(auth::token_hash(token))
+    .fetch_optional(&state.store.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Invitation {
+        org_id: int(&row, "org_id")?,
+        org_name: text(&row, "name")?,
+        account_id: int(&row, "account_id")?,
+        email: text(&row, "email")?,
+        needs_password: opt_str(&row, "password_hash")?.is_none(),
+        expired: opt_int(&row, "invite_expires_at")?.is_none_or(|at| at <= state.clock.now_ms()),
+    }))
+}
+
+/// Accepting an invitation: sets the password of a new account and activates the
+/// membership; the link stops working.
+pub async fn accept_invitation(
+    state: &AppState,
+    token: &str,
+    password: Option<String>,
+) -> Result<Invitation> {
+    let invitation = find_invitation(state, token)
+        .await?
+        .ok_or_else(Error::not_found)?;
+    if invitation.expired {
+        return Err(Error::with_message(
+            ErrorCode::InvalidState,
+            "This invitation has expired; ask for a new one.",
+        ));
+    }
+    let hash = if invitation.needs_password {
+        let password = password.unwrap_or_default();
+        validate::password(&password)?;
+        Some(auth::hash_password(password).await?)
+    } else {
+        None
+    };
+    let now = state.clock.now_ms();
+    let mut tx = state.store.begin().await?;
+    let seq = store::next_seq(&mut tx, invitation.org_id).await?;
+    let updated = sqlx::query(
+        "UPDATE memberships SET status = 'active', invite_token_hash = NULL, invite_expires_at = NULL, \
+         seq = $3, version = version + 1, access_version = access_version + 1 \
+         WHERE org_id = $1 AND account_id = $2 AND invite_token_hash = $4 AND status = 'pending'",
+    )
+    .bind(invitation.org_id)
+    .bind(invitation.account_id)
+    .bind(seq)
+    .bind(auth::token_hash(token))
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Err(Error::not_found());
+    }
+    if let Some(hash) = hash {
+        sqlx::query(
+            "UPDATE accounts SET password_hash = $2 WHERE id = $1 AND password_hash IS NULL",
+        )
+        .bind(invitation.account_id)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    }
+    store::record_audit(
+        &mut tx,
+        AuditEvent {
+            org_id: invitation.org_id,
+            actor_id: Some(invitation.account_id),
+            action: "invitation.accepted",
+            target_kind: "user",
+            target_id: Some(invitation.account_id),
+            target_email: Some(&invitation.email),
+            ..AuditEvent::default()
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(invitation)
+}

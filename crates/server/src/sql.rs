@@ -1,0 +1,109 @@
+//! A small builder for the few queries whose filters vary (roster, audit log, feed): the
+//! text is assembled from fixed fragments only, every value is a bound `$n` parameter.
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::{Any, AssertSqlSafe};
+
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+#[derive(Debug, Default)]
+pub struct Query {
+    pub text: String,
+    args: Vec<Arg>,
+}
+
+impl Query {
+    pub fn new(text: &str) -> Query {
+        Query {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Binds a value and returns its placeholder.
+    pub fn bind(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    pub fn int(&mut self, value: i64) -> String {
+        self.bind(Arg::Int(value))
+    }
+
+    pub fn text(&mut self, value: impl Into<String>) -> String {
+        self.bind(Arg::Text(value.into()))
+    }
+
+    pub fn push(&mut self, fragment: &str) {
+        self.text.push_str(fragment);
+    }
+
+    pub fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        let mut query = sqlx::query(AssertSqlSafe(self.text));
+        for arg in self.args {
+            query = match arg {
+                Arg::Int(value) => query.bind(value),
+                Arg::Text(value) => query.bind(value),
+            };
+        }
+        query
+    }
+
+    pub async fn fetch_all<'e, E>(self, executor: E) -> crate::error::Result<Vec<AnyRow>>
+    where
+        E: sqlx::Executor<'e, Database = Any>,
+    {
+        Ok(self.build().fetch_all(executor).await?)
+    }
+}
+
+/// Restricts rows (by the given id, email and domain columns) to what a scoped actor may see
+/// (SPEC.md §5): the actor themselves and the scope's addresses and domains.
+pub fn scope_filter(
+    query: &mut Query,
+    actor: &orgdesk_domain::Actor,
+    id: &str,
+    email: &str,
+    domain: &str,
+) -> String {
+    let Some(scope) = &actor.scope else {
+        return "1 = 1".to_owned();
+    };
+    let mut emails = Vec::new();
+    let mut domains = Vec::new();
+    for entry in &scope.entries {
+        match entry {
+            orgdesk_domain::ScopeEntry::Email(address) => {
+                emails.push(query.text(address.to_lowercase()))
+            }
+            orgdesk_domain::ScopeEntry::Domain(at) => domains.push(query.text(at.to_lowercase())),
+        }
+    }
+    let me = query.int(actor.account_id);
+    let mut clause = format!("({id} = {me}");
+    if !emails.is_empty() {
+        clause.push_str(&format!(" OR {email} IN ({})", emails.join(", ")));
+    }
+    if !domains.is_empty() {
+        clause.push_str(&format!(" OR {domain} IN ({})", domains.join(", ")));
+    }
+    clause.push(')');
+    clause
+}
+
+/// `%term%` for `LIKE ... ESCAPE '\'`, lower-cased.
+pub fn like_pattern(term: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in term.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
