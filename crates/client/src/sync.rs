@@ -199,16 +199,19 @@ pub async fn sync(
     progress(SyncProgress::Orgs {
         changes: org_changes.clone(),
     });
-    if let Some(orgs) = &options.orgs {
-        for &org in orgs {
-            cache.run(move |c| c.open_org(org)).await?;
-        }
-    }
     let cached = cache.run(|c| c.orgs()).await?;
+    // An asked-for org that is no longer accessible was just purged (the report says so).
     let wanted: Vec<OrgId> = match &options.orgs {
-        Some(orgs) => orgs.clone(),
+        Some(orgs) => orgs
+            .iter()
+            .copied()
+            .filter(|id| cached.iter().any(|o| o.id == *id))
+            .collect(),
         None => cached.iter().filter(|o| o.opened).map(|o| o.id).collect(),
     };
+    for &org in &wanted {
+        cache.run(move |c| c.open_org(org)).await?;
+    }
     let mut report = SyncReport {
         org_changes,
         ..SyncReport::default()
