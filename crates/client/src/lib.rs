@@ -1,1 +1,18 @@
-//! The desktop's library: API client, offline cache, sync and outbox arrive with the sync issue.
+//! Everything Orgdesk's desktop does without a window: the API client, the offline cache,
+//! the sync engine and the outbox of staged changes. The `orgdesk` CLI and the Tauri shell
+//! are thin layers over this library.
+
+pub mod api;
+pub mod cache;
+pub mod error;
+pub mod outbox;
+pub mod profile;
+pub mod secrets;
+pub mod sync;
+
+pub use api::{Api, RetryPolicy};
+pub use cache::{Cache, CacheReader, CachedOrg, OrgListChange, RosterQuery, SearchHit};
+pub use error::{Error, Result};
+pub use outbox::{BatchOutcome, Outbox, OutboxState, Resolution, StagedChange};
+pub use profile::{Profile, data_dir};
+pub use sync::{ChangeFeed, SyncOptions, SyncProgress, SyncReport};

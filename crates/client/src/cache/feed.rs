@@ -1,0 +1,451 @@
+//! Applying the change feed (`wire::ChangesPage`) to the cache: one transaction per page,
+//! rows and cursor together, so a crash resumes from the stored cursor.
+
+use super::Cache;
+use crate::error::{Error, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use orgdesk_domain::wire::{Change, ChangesPage, Member, OrgId, UserId};
+use rusqlite::{Connection, params};
+
+/// What applying one page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageApplied {
+    pub members: usize,
+    pub removals: usize,
+    pub other: usize,
+}
+
+impl PageApplied {
+    pub fn rows(&self) -> usize {
+        self.members + self.removals + self.other
+    }
+}
+
+pub(crate) fn timestamp(at: DateTime<Utc>) -> String {
+    // Fixed width so that text order is time order (the roster sorts on these columns).
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The name the roster shows: display name, else first and last name, else the email.
+pub fn shown_name(member: &Member) -> String {
+    let profile = &member.profile;
+    if let Some(display) = profile
+        .display_name
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        return display.trim().to_owned();
+    }
+    let full = [profile.first_name.as_deref(), profile.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if full.is_empty() {
+        member.email.clone()
+    } else {
+        full
+    }
+}
+
+fn search_name(member: &Member) -> String {
+    let profile = &member.profile;
+    let mut parts: Vec<&str> = Vec::new();
+    for part in [
+        profile.display_name.as_deref(),
+        profile.first_name.as_deref(),
+        profile.last_name.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let part = part.trim();
+        if !part.is_empty() && !parts.iter().any(|p| p.contains(part)) {
+            parts.push(part);
+        }
+    }
+    parts.join(" ")
+}
+
+const UPSERT_MEMBER: &str = "
+INSERT INTO members (org_id, user_id, email, name, search_name, title, company, email_lc, name_lc,
+                     last_name_lc, role, status, workspaces, created_at, last_active_at, version, data)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+ON CONFLICT (org_id, user_id) DO UPDATE SET
+    email = excluded.email, name = excluded.name, search_name = excluded.search_name,
+    title = excluded.title, company = excluded.company, email_lc = excluded.email_lc,
+    name_lc = excluded.name_lc, last_name_lc = excluded.last_name_lc, role = excluded.role,
+    status = excluded.status, workspaces = excluded.workspaces, created_at = excluded.created_at,
+    last_active_at = excluded.last_active_at, version = excluded.version, data = excluded.data
+";
+
+pub(crate) fn upsert_member(conn: &Connection, org: OrgId, member: &Member) -> Result<()> {
+    let name = shown_name(member);
+    let mut stmt = conn.prepare_cached(UPSERT_MEMBER)?;
+    stmt.execute(params![
+        org,
+        member.id,
+        member.email,
+        name,
+        search_name(member),
+        member.profile.title,
+        member.profile.company,
+        member.email.to_lowercase(),
+        name.to_lowercase(),
+        member.profile.last_name.as_deref().map(str::to_lowercase),
+        member.role.as_str(),
+        member.status.as_str(),
+        serde_json::to_string(&member.workspaces)?,
+        timestamp(member.created_at),
+        member.last_active_at.map(timestamp),
+        member.version,
+        serde_json::to_string(member)?,
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn delete_member(conn: &Connection, org: OrgId, user: UserId) -> Result<usize> {
+    let mut stmt = conn.prepare_cached("DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")?;
+    Ok(stmt.execute(params![org, user])?)
+}
+
+fn apply_change(
+    conn: &Connection,
+    org: OrgId,
+    change: &Change,
+    applied: &mut PageApplied,
+) -> Result<()> {
+    match change {
+        Change::Member(member) => {
+            upsert_member(conn, org, member)?;
+            applied.members += 1;
+        }
+        Change::MemberRemoved { id } => {
+            delete_member(conn, org, *id)?;
+            applied.removals += 1;
+        }
+        Change::Org { org: info } => {
+            if info.id != org {
+                return Err(Error::Protocol(format!(
+                    "the feed of organization {org} sent organization {}",
+                    info.id
+                )));
+            }
+            conn.execute(
+                "UPDATE orgs SET info = ?2, name = ?3 WHERE id = ?1",
+                params![org, serde_json::to_string(info)?, info.name],
+            )?;
+            applied.other += 1;
+        }
+        Change::Workspace(workspace) => {
+            conn.prepare_cached(
+                "INSERT INTO workspaces (org_id, id, name, version) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (org_id, id) DO UPDATE SET name = excluded.name, version = excluded.version",
+            )?
+            .execute(params![org, workspace.id, workspace.name, workspace.version])?;
+            applied.other += 1;
+        }
+        Change::WorkspaceRemoved { id } => {
+            conn.execute(
+                "DELETE FROM workspaces WHERE org_id = ?1 AND id = ?2",
+                params![org, id],
+            )?;
+            applied.removals += 1;
+        }
+        Change::PropertyDefinition(definition) => {
+            conn.prepare_cached(
+                "INSERT INTO property_definitions (org_id, id, data, version) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (org_id, id) DO UPDATE SET data = excluded.data, version = excluded.version",
+            )?
+            .execute(params![
+                org,
+                definition.id,
+                serde_json::to_string(definition)?,
+                definition.version
+            ])?;
+            applied.other += 1;
+        }
+        Change::PropertyDefinitionRemoved { id } => {
+            conn.execute(
+                "DELETE FROM property_definitions WHERE org_id = ?1 AND id = ?2",
+                params![org, id],
+            )?;
+            applied.removals += 1;
+        }
+    }
+    Ok(())
+}
+
+impl Cache {
+    /// Applies one page of an org's change feed and stores its cursor, in one transaction.
+    /// When the page ends the feed (`has_more == false`) the org's "synced at" is `now`.
+    pub fn apply_page(
+        &self,
+        org: OrgId,
+        page: &ChangesPage,
+        now: DateTime<Utc>,
+    ) -> Result<PageApplied> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let mut applied = PageApplied::default();
+        for change in &page.changes {
+            apply_change(&tx, org, change, &mut applied)?;
+        }
+        let synced_at = (!page.has_more).then(|| timestamp(now));
+        let updated = tx.execute(
+            "UPDATE orgs SET cursor = ?2, synced_at = coalesce(?3, synced_at) WHERE id = ?1",
+            params![org, page.next, synced_at],
+        )?;
+        if updated == 0 {
+            return Err(Error::NotFound(format!(
+                "organization {org} is not in the cache"
+            )));
+        }
+        tx.commit()?;
+        Ok(applied)
+    }
+
+    /// Writes one member row as the server has it (take theirs, an applied change).
+    /// An older version than the cached one is ignored: the feed already brought newer.
+    pub fn store_member(&self, org: OrgId, member: &Member) -> Result<()> {
+        let conn = self.lock();
+        let cached: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT version FROM members WHERE org_id = ?1 AND user_id = ?2",
+            params![org, member.id],
+            |row| row.get(0),
+        ))?;
+        if cached.is_none_or(|version| version <= member.version) {
+            upsert_member(&conn, org, member)?;
+        }
+        Ok(())
+    }
+
+    pub fn remove_member(&self, org: OrgId, user: UserId) -> Result<()> {
+        delete_member(&self.lock(), org, user)?;
+        Ok(())
+    }
+
+    /// One cached member.
+    pub fn member(&self, org: OrgId, user: UserId) -> Result<Option<Member>> {
+        super::roster::member(&self.lock(), org, user)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::cache::tests::temp_cache;
+    use orgdesk_domain::wire::{OrgAccess, Profile};
+    use orgdesk_domain::{OrgKind, Role, Status};
+
+    pub fn access(id: OrgId, role: Role, scope_version: i64) -> OrgAccess {
+        OrgAccess {
+            id,
+            name: format!("Org {id}"),
+            kind: OrgKind::Standard,
+            role,
+            via_partner: false,
+            partner_org_id: None,
+            scope_version,
+        }
+    }
+
+    pub fn member(id: UserId, first: &str, last: &str, role: Role) -> Member {
+        Member {
+            id,
+            email: format!(
+                "{}.{}@client.example",
+                first.to_lowercase(),
+                last.to_lowercase()
+            ),
+            role,
+            status: Status::Active,
+            profile: Profile {
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                ..Profile::default()
+            },
+            workspaces: vec![],
+            scope: None,
+            guest_expires: None,
+            properties: Default::default(),
+            invited_by: None,
+            invited_at: None,
+            invitation_expires_at: None,
+            created_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+            last_active_at: None,
+            last_sign_in_at: None,
+            version: 1,
+        }
+    }
+
+    pub fn page(changes: Vec<Change>, next: &str, has_more: bool) -> ChangesPage {
+        ChangesPage {
+            changes,
+            next: next.into(),
+            has_more,
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T06:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn a_page_stores_rows_and_cursor_together() {
+        let (_dir, cache) = temp_cache();
+        cache
+            .replace_org_list(&[access(1, Role::Admin, 1)], now())
+            .unwrap();
+        let first = page(
+            vec![
+                Change::Member(Box::new(member(10, "Ada", "Lovelace", Role::Admin))),
+                Change::Member(Box::new(member(11, "Alan", "Turing", Role::Member))),
+            ],
+            "c2",
+            true,
+        );
+        cache.apply_page(1, &first, now()).unwrap();
+        let org = cache.org(1).unwrap().unwrap();
+        assert_eq!(org.cursor, "c2");
+        assert_eq!(org.synced_at, None, "not caught up yet");
+        let last = page(vec![Change::MemberRemoved { id: 11 }], "c3", false);
+        cache.apply_page(1, &last, now()).unwrap();
+        let org = cache.org(1).unwrap().unwrap();
+        assert_eq!(org.cursor, "c3");
+        assert_eq!(org.synced_at, Some(now()));
+        assert!(cache.member(1, 11).unwrap().is_none(), "tombstone applied");
+        assert_eq!(
+            cache.member(1, 10).unwrap().unwrap().email,
+            "ada.lovelace@client.example"
+        );
+    }
+
+    #[test]
+    fn a_page_that_fails_leaves_the_cursor_where_it_was() {
+        let (_dir, cache) = temp_cache();
+        cache
+            .replace_org_list(&[access(1, Role::Admin, 1)], now())
+            .unwrap();
+        let mut wrong = crate::cache::feed::tests::org_info(2);
+        wrong.name = "Other".into();
+        let bad = page(
+            vec![
+                Change::Member(Box::new(member(10, "Ada", "Lovelace", Role::Admin))),
+                Change::Org { org: wrong },
+            ],
+            "c2",
+            false,
+        );
+        assert!(cache.apply_page(1, &bad, now()).is_err());
+        assert_eq!(cache.org(1).unwrap().unwrap().cursor, "0");
+        assert!(
+            cache.member(1, 10).unwrap().is_none(),
+            "rolled back with the cursor"
+        );
+    }
+
+    pub fn org_info(id: OrgId) -> orgdesk_domain::wire::OrgInfo {
+        orgdesk_domain::wire::OrgInfo {
+            id,
+            name: format!("Org {id}"),
+            kind: OrgKind::Standard,
+            domains: vec![],
+            settings: Default::default(),
+            partner_org_id: None,
+            created_at: now(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn losing_access_purges_the_org_and_rejects_its_pending_changes() {
+        let (_dir, cache) = temp_cache();
+        cache
+            .replace_org_list(
+                &[access(1, Role::Admin, 1), access(2, Role::Admin, 1)],
+                now(),
+            )
+            .unwrap();
+        cache
+            .apply_page(
+                2,
+                &page(
+                    vec![Change::Member(Box::new(member(
+                        10,
+                        "Ada",
+                        "L",
+                        Role::Admin,
+                    )))],
+                    "c1",
+                    false,
+                ),
+                now(),
+            )
+            .unwrap();
+        cache
+            .lock()
+            .execute(
+                "INSERT INTO outbox (id, org_id, user_id, change, staged_at) VALUES ('m1', 2, 10, '{}', 'x')",
+                [],
+            )
+            .unwrap();
+        let changes = cache
+            .replace_org_list(&[access(1, Role::Admin, 1)], now())
+            .unwrap();
+        assert!(matches!(
+            changes.as_slice(),
+            [OrgListChange::Purged {
+                org: 2,
+                rejected_changes: 1,
+                ..
+            }]
+        ));
+        assert!(cache.org(2).unwrap().is_none());
+        assert!(cache.member(2, 10).unwrap().is_none());
+        let state: String = cache
+            .lock()
+            .query_row(
+                "SELECT state || ':' || result_code FROM outbox WHERE id = 'm1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(state, "rejected:forbidden", "kept for export");
+    }
+
+    #[test]
+    fn a_scope_change_resets_the_org_to_cursor_zero() {
+        let (_dir, cache) = temp_cache();
+        cache
+            .replace_org_list(&[access(1, Role::Admin, 1)], now())
+            .unwrap();
+        cache
+            .apply_page(
+                1,
+                &page(
+                    vec![Change::Member(Box::new(member(
+                        10,
+                        "Ada",
+                        "L",
+                        Role::Admin,
+                    )))],
+                    "c1",
+                    false,
+                ),
+                now(),
+            )
+            .unwrap();
+        let changes = cache
+            .replace_org_list(&[access(1, Role::Admin, 2)], now())
+            .unwrap();
+        assert_eq!(changes, vec![OrgListChange::Rebuild { org: 1 }]);
+        let org = cache.org(1).unwrap().unwrap();
+        assert_eq!((org.cursor.as_str(), org.scope_version), ("0", 2));
+        assert!(cache.member(1, 10).unwrap().is_none());
+    }
+
+    use crate::cache::OrgListChange;
+}

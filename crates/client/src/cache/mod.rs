@@ -1,0 +1,306 @@
+//! The local SQLite cache of one server profile: orgs, rosters, cursors and the outbox.
+//!
+//! Synchronous rusqlite (bundled SQLite, WAL) behind a mutex; async callers go through
+//! `spawn_blocking` at their edge. [`Cache`] is the one mutating handle; [`CacheReader`]
+//! opens a separate read-only connection so the UI can list and search while a sync writes.
+
+pub(crate) mod feed;
+pub(crate) mod orgs;
+pub mod roster;
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use feed::{PageApplied, shown_name};
+pub use orgs::{CachedOrg, OrgListChange};
+pub use roster::{RosterQuery, SearchHit};
+
+/// Numbered migrations, applied in order and recorded in `PRAGMA user_version`.
+const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_cache.sql"))];
+
+/// Keep the search index in step with `members` row by row. Dropped during a bulk load
+/// (first sync, rebuild) and replaced by one `rebuild` at the end, which is several times
+/// faster than 100,000 trigger firings.
+const FTS_TRIGGERS: &str = "
+CREATE TRIGGER IF NOT EXISTS members_fts_insert AFTER INSERT ON members BEGIN
+    INSERT INTO member_fts (rowid, search_name, email, title, company)
+    VALUES (new.rowid, new.search_name, new.email, new.title, new.company);
+END;
+CREATE TRIGGER IF NOT EXISTS members_fts_delete AFTER DELETE ON members BEGIN
+    INSERT INTO member_fts (member_fts, rowid, search_name, email, title, company)
+    VALUES ('delete', old.rowid, old.search_name, old.email, old.title, old.company);
+END;
+CREATE TRIGGER IF NOT EXISTS members_fts_update AFTER UPDATE ON members BEGIN
+    INSERT INTO member_fts (member_fts, rowid, search_name, email, title, company)
+    VALUES ('delete', old.rowid, old.search_name, old.email, old.title, old.company);
+    INSERT INTO member_fts (rowid, search_name, email, title, company)
+    VALUES (new.rowid, new.search_name, new.email, new.title, new.company);
+END;
+";
+
+const DROP_FTS_TRIGGERS: &str = "
+DROP TRIGGER IF EXISTS members_fts_insert;
+DROP TRIGGER IF EXISTS members_fts_delete;
+DROP TRIGGER IF EXISTS members_fts_update;
+";
+
+/// The meta key set while the search index is out of step with `members` (bulk load).
+const META_FTS_STALE: &str = "fts_stale";
+/// A random id naming this profile's entry in the OS keyring.
+pub const META_PROFILE_ID: &str = "profile_id";
+pub const META_SERVER: &str = "server";
+pub const META_EMAIL: &str = "email";
+pub const META_ACCOUNT_ID: &str = "account_id";
+pub const META_CURRENT_ORG: &str = "current_org";
+
+/// The mutating handle on a profile's cache. Cheap to clone; clones share the connection.
+#[derive(Clone)]
+pub struct Cache {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("path", &self.path).finish()
+    }
+}
+
+impl Cache {
+    /// Opens (creating and migrating if needed) the cache file at `path`.
+    pub fn open(path: &Path) -> Result<Cache> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn)?;
+        // WAL lets readers work while a sync writes; FULL keeps a staged change across a
+        // power loss, not only a crash (it costs one fsync per transaction, and pages and
+        // batches are few large transactions).
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        migrate(&mut conn)?;
+        let cache = Cache {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+        };
+        cache.ensure_profile_id()?;
+        // A bulk load that did not finish (crash, kill) left the index stale: rebuild now,
+        // before anyone searches.
+        if cache.meta(META_FTS_STALE)?.is_some() {
+            cache.finish_bulk()?;
+        } else {
+            cache.lock().execute_batch(FTS_TRIGGERS)?;
+        }
+        Ok(cache)
+    }
+
+    /// The cache file of `profile` under `data_dir`.
+    pub fn path_for(data_dir: &Path, profile: &str) -> PathBuf {
+        data_dir
+            .join("profiles")
+            .join(profile)
+            .join("cache.sqlite3")
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A read-only handle with its own connection, for listing and search while a sync
+    /// writes.
+    pub fn reader(&self) -> Result<CacheReader> {
+        CacheReader::open(&self.path)
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-written transaction behind
+        // (rusqlite rolls back on drop), so the connection is still good.
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        meta(&self.lock(), key)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.lock().execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_meta(&self, key: &str) -> Result<()> {
+        self.lock()
+            .execute("DELETE FROM meta WHERE key = ?1", params![key])?;
+        Ok(())
+    }
+
+    /// This profile's keyring id: random, created with the cache, so two profiles (or two
+    /// test runs) never share a token.
+    pub fn profile_id(&self) -> Result<String> {
+        self.meta(META_PROFILE_ID)?
+            .ok_or_else(|| Error::Invalid("the cache has no profile id".into()))
+    }
+
+    fn ensure_profile_id(&self) -> Result<()> {
+        self.lock().execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+            params![META_PROFILE_ID, uuid::Uuid::new_v4().to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Enters bulk mode: the index triggers are dropped and the index marked stale, in one
+    /// transaction. Idempotent. [`Cache::finish_bulk`] (or the next open) rebuilds.
+    pub fn begin_bulk(&self) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        begin_bulk(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Leaves bulk mode: rebuilds the search index from `members` and restores the
+    /// triggers, in one transaction. Does nothing outside bulk mode.
+    pub fn finish_bulk(&self) -> Result<()> {
+        let mut conn = self.lock();
+        if meta(&conn, META_FTS_STALE)?.is_none() {
+            return Ok(());
+        }
+        let tx = conn.transaction()?;
+        tx.execute_batch("INSERT INTO member_fts (member_fts) VALUES ('rebuild');")?;
+        tx.execute_batch(FTS_TRIGGERS)?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", params![META_FTS_STALE])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether the search index is being bulk-loaded (searches may miss rows until the
+    /// sync finishes).
+    pub fn in_bulk(&self) -> Result<bool> {
+        Ok(self.meta(META_FTS_STALE)?.is_some())
+    }
+
+    /// Runs `f` on the connection on tokio's blocking pool: the async edge of the cache.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Cache) -> Result<T> + Send + 'static,
+    {
+        let cache = self.clone();
+        tokio::task::spawn_blocking(move || f(&cache)).await?
+    }
+}
+
+pub(crate) fn begin_bulk(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')",
+        params![META_FTS_STALE],
+    )?;
+    conn.execute_batch(DROP_FTS_TRIGGERS)?;
+    Ok(())
+}
+
+fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![key],
+            |row| row.get(0),
+        )
+        .optional()?)
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    // The CLI and the desktop may open one profile at once; wait for the other's write.
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .and_then(|()| tx.pragma_update(None, "user_version", version))
+            .map_err(|source| Error::Migration { version, source })?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A read-only handle on a profile's cache.
+pub struct CacheReader {
+    conn: Connection,
+}
+
+impl CacheReader {
+    pub fn open(path: &Path) -> Result<CacheReader> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        Ok(CacheReader { conn })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn temp_cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&Cache::path_for(dir.path(), "test")).unwrap();
+        (dir, cache)
+    }
+
+    #[test]
+    fn a_new_cache_is_migrated_in_wal_mode_with_fts5() {
+        let (_dir, cache) = temp_cache();
+        let conn = cache.lock();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as u32);
+        let fts: i64 = conn
+            .query_row("SELECT count(*) FROM member_fts", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(fts, 0);
+    }
+
+    #[test]
+    fn reopening_keeps_the_profile_id_and_does_not_migrate_twice() {
+        let (dir, cache) = temp_cache();
+        let id = cache.profile_id().unwrap();
+        drop(cache);
+        let again = Cache::open(&Cache::path_for(dir.path(), "test")).unwrap();
+        assert_eq!(again.profile_id().unwrap(), id);
+    }
+
+    #[test]
+    fn an_interrupted_bulk_load_is_finished_on_open() {
+        let (dir, cache) = temp_cache();
+        cache.begin_bulk().unwrap();
+        assert!(cache.in_bulk().unwrap());
+        drop(cache);
+        let again = Cache::open(&Cache::path_for(dir.path(), "test")).unwrap();
+        assert!(!again.in_bulk().unwrap(), "the open rebuilt the index");
+    }
+}

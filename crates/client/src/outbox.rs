@@ -1,0 +1,1044 @@
+//! The outbox: every staged change, persisted in the cache before anything is sent.
+//!
+//! A change is checked offline with `domain::can` and `domain::invariants` against the
+//! cached roster (as the pending changes before it will leave it), gets its mutation id
+//! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
+//! killed between sending and recording simply resends and gets the stored results.
+
+use crate::cache::feed::{delete_member, timestamp, upsert_member};
+use crate::cache::orgs::{bad_column, org as cached_org};
+use crate::cache::roster::{active_admins, member, member_by_email};
+use crate::cache::{Cache, META_ACCOUNT_ID};
+use crate::error::{Error, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use orgdesk_domain::invariants::{self, MembershipChange};
+use orgdesk_domain::permission::{Action, Actor, OrgContext, TargetUser, can};
+use orgdesk_domain::wire::{
+    Member, MemberEdit, MutationId, MutationKind, MutationOutcome, MutationResult, OrgId, UserId,
+};
+use orgdesk_domain::{Denied, ErrorCode, Role, Status, validate};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Where a staged change stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Not yet answered by the server (possibly sent; a resend is safe).
+    Pending,
+    Applied,
+    /// The row changed on the server since the change was staged: resolve it.
+    Conflict,
+    /// The server (or access loss) refused it: resolve it.
+    Rejected,
+    /// The user resolved a conflict or rejection.
+    Resolved,
+}
+
+impl OutboxState {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Applied => "applied",
+            OutboxState::Conflict => "conflict",
+            OutboxState::Rejected => "rejected",
+            OutboxState::Resolved => "resolved",
+        }
+    }
+
+    fn parse(text: &str) -> Option<OutboxState> {
+        [
+            OutboxState::Pending,
+            OutboxState::Applied,
+            OutboxState::Conflict,
+            OutboxState::Rejected,
+            OutboxState::Resolved,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+}
+
+/// How the user resolves a conflict or a rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Re-stage the same change on the server's current row (new base version, new id).
+    KeepMine,
+    /// Drop the change and write the server's row to the cache.
+    TakeTheirs,
+    /// Drop the change.
+    Drop,
+}
+
+impl Resolution {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Resolution::KeepMine => "keep_mine",
+            Resolution::TakeTheirs => "take_theirs",
+            Resolution::Drop => "drop",
+        }
+    }
+}
+
+/// One change in the outbox, with both versions of the row for a conflict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagedChange {
+    /// Staging order; changes are sent in this order.
+    pub seq: i64,
+    pub id: MutationId,
+    pub org_id: OrgId,
+    pub user_id: Option<UserId>,
+    pub base_version: Option<i64>,
+    pub change: MutationKind,
+    pub staged_at: DateTime<Utc>,
+    pub state: OutboxState,
+    /// The cached row the change was staged on.
+    pub base_row: Option<Member>,
+    /// The row as this change would leave it (`None` for a removal).
+    pub mine: Option<Member>,
+    /// For a conflict, the server's current row (`None` if it was removed there).
+    pub theirs: Option<Member>,
+    pub applied_version: Option<i64>,
+    /// For a rejection, the server's (or the access loss's) refusal.
+    pub refusal: Option<Denied>,
+    pub resolution: Option<String>,
+}
+
+/// The answer of [`Outbox::record_results`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BatchOutcome {
+    pub applied: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+}
+
+/// The outbox of one cache.
+pub struct Outbox<'a> {
+    cache: &'a Cache,
+}
+
+impl Cache {
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox { cache: self }
+    }
+}
+
+const COLUMNS: &str = "seq, id, org_id, user_id, base_version, change, staged_at, state, base_row, \
+                       applied_version, result_code, result_message, server_row, resolution";
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<T>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|json| serde_json::from_str(&json).map_err(|e| bad_column(index, e)))
+        .transpose()
+}
+
+fn staged_from_row(row: &Row<'_>) -> rusqlite::Result<StagedChange> {
+    let change: MutationKind = json_column(row, 5)?.ok_or_else(|| bad_column(5, "no change"))?;
+    let staged_at: String = row.get(6)?;
+    let state: String = row.get(7)?;
+    let base_row: Option<Member> = json_column(row, 8)?;
+    let code: Option<String> = row.get(10)?;
+    let message: Option<String> = row.get(11)?;
+    let refusal = match code {
+        Some(code) => Some(Denied::with_message(
+            code.parse::<ErrorCode>().map_err(|e| bad_column(10, e))?,
+            message.unwrap_or_default(),
+        )),
+        None => None,
+    };
+    let staged_at = DateTime::parse_from_rfc3339(&staged_at)
+        .map_err(|e| bad_column(6, e))?
+        .to_utc();
+    let mine = match &base_row {
+        Some(base) => project(base.clone(), &change),
+        None => added_member(&change, 0, 0, staged_at),
+    };
+    Ok(StagedChange {
+        seq: row.get(0)?,
+        id: row.get(1)?,
+        org_id: row.get(2)?,
+        user_id: row.get(3)?,
+        base_version: row.get(4)?,
+        change,
+        staged_at,
+        state: OutboxState::parse(&state).ok_or_else(|| bad_column(7, state.clone()))?,
+        base_row,
+        mine,
+        theirs: json_column(row, 12)?,
+        applied_version: row.get(9)?,
+        refusal,
+        resolution: row.get(13)?,
+    })
+}
+
+/// The member a change is done to.
+pub fn target_of(change: &MutationKind) -> Option<UserId> {
+    match change {
+        MutationKind::AddMember { .. } => None,
+        MutationKind::EditMember { user_id, .. }
+        | MutationKind::ChangeRole { user_id, .. }
+        | MutationKind::AssignWorkspaces { user_id, .. }
+        | MutationKind::SetScope { user_id, .. }
+        | MutationKind::Suspend { user_id }
+        | MutationKind::Restore { user_id }
+        | MutationKind::Remove { user_id }
+        | MutationKind::ResendInvitation { user_id }
+        | MutationKind::CancelInvitation { user_id } => Some(*user_id),
+    }
+}
+
+fn apply_edit(member: &mut Member, edit: &MemberEdit) {
+    if let Some(profile) = &edit.profile {
+        let fields = [
+            (&profile.display_name, &mut member.profile.display_name),
+            (&profile.first_name, &mut member.profile.first_name),
+            (&profile.last_name, &mut member.profile.last_name),
+            (&profile.phone, &mut member.profile.phone),
+            (&profile.title, &mut member.profile.title),
+            (&profile.company, &mut member.profile.company),
+            (&profile.office, &mut member.profile.office),
+            (&profile.street, &mut member.profile.street),
+            (&profile.postal_code, &mut member.profile.postal_code),
+            (&profile.city, &mut member.profile.city),
+            (&profile.cell_phone, &mut member.profile.cell_phone),
+            (&profile.home_phone, &mut member.profile.home_phone),
+        ];
+        for (new, old) in fields {
+            if let Some(value) = new {
+                // The wire's rule: an empty string clears the field.
+                *old = (!value.is_empty()).then(|| value.clone());
+            }
+        }
+    }
+    for (key, value) in &edit.properties {
+        if value.is_null() {
+            member.properties.remove(key);
+        } else {
+            member.properties.insert(key.clone(), value.clone());
+        }
+    }
+    if edit.guest_expires.is_some() {
+        member.guest_expires = edit.guest_expires;
+    }
+}
+
+/// The row as `change` would leave it; `None` when the change ends the membership.
+pub fn project(mut member: Member, change: &MutationKind) -> Option<Member> {
+    match change {
+        MutationKind::AddMember { .. } => return None,
+        MutationKind::EditMember { edit, .. } => apply_edit(&mut member, edit),
+        MutationKind::ChangeRole {
+            role,
+            guest_expires,
+            ..
+        } => {
+            member.role = *role;
+            member.guest_expires = if *role == Role::Guest {
+                *guest_expires
+            } else {
+                None
+            };
+        }
+        MutationKind::AssignWorkspaces { workspaces, .. } => member.workspaces = workspaces.clone(),
+        MutationKind::SetScope { scope, .. } => member.scope = scope.clone(),
+        MutationKind::Suspend { .. } => member.status = Status::Suspended,
+        MutationKind::Restore { .. } => member.status = Status::Active,
+        MutationKind::Remove { .. } | MutationKind::CancelInvitation { .. } => return None,
+        MutationKind::ResendInvitation { .. } => {}
+    }
+    Some(member)
+}
+
+/// The member an applied add created, as far as the client knows it until the next pull.
+fn added_member(
+    change: &MutationKind,
+    id: UserId,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Option<Member> {
+    let MutationKind::AddMember { member } = change else {
+        return None;
+    };
+    Some(Member {
+        id,
+        email: member.email.clone(),
+        role: member.role,
+        // An invitation is pending until accepted; the next pull corrects the others.
+        status: Status::Pending,
+        profile: member.profile.clone(),
+        workspaces: member.workspaces.clone(),
+        scope: None,
+        guest_expires: member.guest_expires,
+        properties: member.properties.clone(),
+        invited_by: None,
+        invited_at: Some(now),
+        invitation_expires_at: None,
+        created_at: now,
+        last_active_at: None,
+        last_sign_in_at: None,
+        version,
+    })
+}
+
+fn pending_in_org(conn: &Connection, org: OrgId) -> Result<Vec<StagedChange>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE org_id = ?1 AND state = 'pending' ORDER BY seq"
+    ))?;
+    let rows = stmt
+        .query_map(params![org], staged_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The cached roster as the pending changes will leave it: the rows a new change is
+/// checked against. Loaded once per staging transaction and extended as changes are
+/// staged, so staging an import of 10,000 rows stays linear.
+struct Projection {
+    by_user: HashMap<UserId, Vec<MutationKind>>,
+    /// Members whose pending changes could make them an active admin (role change,
+    /// restore): with today's active admins, the candidates of `last_admin`'s count.
+    promoted: HashSet<UserId>,
+}
+
+impl Projection {
+    fn load(conn: &Connection, org: OrgId) -> Result<Projection> {
+        let mut projection = Projection {
+            by_user: HashMap::new(),
+            promoted: HashSet::new(),
+        };
+        for staged in pending_in_org(conn, org)? {
+            projection.add(&staged.change);
+        }
+        Ok(projection)
+    }
+
+    fn add(&mut self, change: &MutationKind) {
+        if let Some(user) = target_of(change) {
+            if matches!(
+                change,
+                MutationKind::ChangeRole { .. } | MutationKind::Restore { .. }
+            ) {
+                self.promoted.insert(user);
+            }
+            self.by_user.entry(user).or_default().push(change.clone());
+        }
+    }
+
+    fn member(&self, conn: &Connection, org: OrgId, user: UserId) -> Result<Option<Member>> {
+        let mut current = member(conn, org, user)?;
+        for change in self.by_user.get(&user).into_iter().flatten() {
+            current = current.and_then(|m| project(m, change));
+        }
+        Ok(current)
+    }
+
+    fn active_admins(&self, conn: &Connection, org: OrgId) -> Result<usize> {
+        let mut candidates: HashSet<UserId> = active_admins(conn, org)?.into_iter().collect();
+        candidates.extend(self.promoted.iter().copied());
+        let mut count = 0;
+        for user in candidates {
+            if self
+                .member(conn, org, user)?
+                .is_some_and(|m| m.role == Role::Admin && m.status == Status::Active)
+            {
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+}
+
+fn actor(conn: &Connection, org: OrgId) -> Result<(Actor, OrgContext)> {
+    let account_id: i64 = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = ?1",
+            params![META_ACCOUNT_ID],
+            |row| row.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|text| text.parse().ok())
+        .ok_or(Error::NotSignedIn)?;
+    let cached = cached_org(conn, org)?
+        .ok_or_else(|| Error::NotFound(format!("organization {org} is not in the cache")))?;
+    // The actor's own scope is on their own membership row (partner access has none).
+    let scope = if cached.via_partner {
+        None
+    } else {
+        member(conn, org, account_id)?.and_then(|m| m.scope)
+    };
+    let actor = Actor {
+        account_id,
+        role: cached.role,
+        via_partner: cached.via_partner,
+        scope,
+    };
+    let member_directory = cached
+        .info
+        .as_ref()
+        .is_some_and(|info| info.settings.member_directory);
+    Ok((
+        actor,
+        OrgContext {
+            kind: cached.kind,
+            member_directory,
+        },
+    ))
+}
+
+fn target(member: &Member) -> TargetUser<'_> {
+    TargetUser {
+        account_id: Some(member.id),
+        email: &member.email,
+        role: member.role,
+        status: member.status,
+    }
+}
+
+/// Checks a change with the domain's rules against the projected roster, as the server
+/// will; returns the cached (unprojected) row it is based on.
+fn check(
+    conn: &Connection,
+    org: OrgId,
+    change: &MutationKind,
+    today: NaiveDate,
+    projection: &Projection,
+) -> Result<Option<Member>> {
+    let (actor, context) = actor(conn, org)?;
+    let Some(user) = target_of(change) else {
+        let MutationKind::AddMember { member: new } = change else {
+            return Ok(None);
+        };
+        let email = validate::email(&new.email).map_err(Denied::from)?;
+        let target = TargetUser {
+            account_id: None,
+            email: &email,
+            role: new.role,
+            status: Status::Pending,
+        };
+        can(&actor, &context, Action::AddUser, Some(&target))?;
+        invariants::email_free(member_by_email(conn, org, &email)?.is_some())?;
+        invariants::workspace_grant(new.workspaces.len())?;
+        invariants::guest_expiry(new.role, new.guest_expires, today)?;
+        if new.onboarding.needs_password() {
+            validate::password(new.password.as_deref().unwrap_or_default())
+                .map_err(Denied::from)?;
+        }
+        return Ok(None);
+    };
+    let cached = member(conn, org, user)?;
+    let current = projection.member(conn, org, user)?.ok_or_else(|| {
+        Error::NotFound(format!("user {user} is not in organization {org}'s roster"))
+    })?;
+    let target = target(&current);
+    let allowed = |action: Action| -> Result<()> {
+        can(&actor, &context, action, Some(&target))?;
+        invariants::status_allows(action, current.status)?;
+        Ok(())
+    };
+    let last_admin = |change: MembershipChange| -> Result<()> {
+        let admins = projection.active_admins(conn, org)?;
+        invariants::keeps_an_active_admin(current.role, current.status, change, admins)?;
+        Ok(())
+    };
+    match change {
+        MutationKind::AddMember { .. } => {}
+        MutationKind::EditMember { edit, .. } => {
+            allowed(Action::EditProfile)?;
+            if let Some(date) = edit.guest_expires {
+                invariants::guest_expiry(current.role, Some(date), today)?;
+            }
+        }
+        MutationKind::ChangeRole {
+            role,
+            guest_expires,
+            ..
+        } => {
+            allowed(Action::ChangeRole { to: *role })?;
+            last_admin(MembershipChange::RoleChanged(*role))?;
+            invariants::guest_expiry(*role, *guest_expires, today)?;
+        }
+        MutationKind::AssignWorkspaces { workspaces, .. } => {
+            allowed(Action::AssignWorkspaces)?;
+            invariants::workspace_grant(workspaces.len())?;
+        }
+        MutationKind::SetScope { .. } => allowed(Action::SetScope)?,
+        MutationKind::Suspend { .. } => {
+            allowed(Action::SuspendUser)?;
+            last_admin(MembershipChange::Suspended)?;
+        }
+        MutationKind::Restore { .. } => allowed(Action::RestoreUser)?,
+        MutationKind::Remove { .. } => {
+            allowed(Action::RemoveUser)?;
+            last_admin(MembershipChange::Removed)?;
+        }
+        MutationKind::ResendInvitation { .. } => allowed(Action::ResendInvitation)?,
+        MutationKind::CancelInvitation { .. } => allowed(Action::CancelInvitation)?,
+    }
+    Ok(cached)
+}
+
+fn insert_staged(
+    conn: &Connection,
+    org: OrgId,
+    change: &MutationKind,
+    base: Option<&Member>,
+    now: DateTime<Utc>,
+) -> Result<MutationId> {
+    // UUID v7: unique without coordination, and time-ordered, which keeps the server's
+    // idempotency index append-mostly.
+    let id = uuid::Uuid::now_v7().to_string();
+    conn.prepare_cached(
+        "INSERT INTO outbox (id, org_id, user_id, base_version, change, staged_at, base_row)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        id,
+        org,
+        target_of(change),
+        base.map(|m| m.version),
+        serde_json::to_string(change)?,
+        timestamp(now),
+        base.map(serde_json::to_string).transpose()?,
+    ])?;
+    Ok(id)
+}
+
+fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
+            params![id],
+            staged_from_row,
+        )
+        .optional()?)
+}
+
+impl Outbox<'_> {
+    /// Checks `change` offline and, if the rules allow it, persists it with a fresh
+    /// mutation id. Nothing is sent.
+    pub fn stage(
+        &self,
+        org: OrgId,
+        change: MutationKind,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<StagedChange> {
+        let ids = self.stage_many(org, vec![change], today, now)?;
+        let id = ids
+            .first()
+            .ok_or_else(|| Error::Task("nothing was staged".into()))?;
+        self.get(id)?
+            .ok_or_else(|| Error::NotFound(format!("staged change {id}")))
+    }
+
+    /// Stages several changes in one transaction (an import, a bulk edit): all or none.
+    pub fn stage_many(
+        &self,
+        org: OrgId,
+        changes: Vec<MutationKind>,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<MutationId>> {
+        let mut conn = self.cache.lock();
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(changes.len());
+        let mut projection = Projection::load(&tx, org)?;
+        for change in &changes {
+            let base = check(&tx, org, change, today, &projection)?;
+            ids.push(insert_staged(&tx, org, change, base.as_ref(), now)?);
+            projection.add(change);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<StagedChange>> {
+        get(&self.cache.lock(), id)
+    }
+
+    /// The changes that need the user: pending, conflicts and rejections, oldest first.
+    pub fn open_changes(&self, org: Option<OrgId>) -> Result<Vec<StagedChange>> {
+        self.list(
+            org,
+            &[
+                OutboxState::Pending,
+                OutboxState::Conflict,
+                OutboxState::Rejected,
+            ],
+        )
+    }
+
+    pub fn list(&self, org: Option<OrgId>, states: &[OutboxState]) -> Result<Vec<StagedChange>> {
+        let conn = self.cache.lock();
+        let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE state IN ({}) AND (?1 IS NULL OR org_id = ?1)
+             ORDER BY seq",
+            states.join(", ")
+        ))?;
+        let rows = stmt
+            .query_map(params![org], staged_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The orgs with changes waiting to be sent.
+    pub fn orgs_with_pending(&self) -> Result<Vec<OrgId>> {
+        let conn = self.cache.lock();
+        let mut stmt = conn.prepare(
+            "SELECT DISTINCT org_id FROM outbox WHERE state = 'pending' ORDER BY org_id",
+        )?;
+        let rows = stmt
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// The next batch to send for `org`: pending changes in staging order, at most `max`,
+    /// and at most one per member, because a second change to the same member is based on
+    /// the version the first one will create (it is rebased when the first is applied).
+    pub fn next_batch(&self, org: OrgId, max: usize) -> Result<Vec<StagedChange>> {
+        let conn = self.cache.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM outbox WHERE org_id = ?1 AND state = 'pending' ORDER BY seq"
+        ))?;
+        let mut rows = stmt.query(params![org])?;
+        let mut batch = Vec::new();
+        let mut users: HashSet<UserId> = HashSet::new();
+        let mut held: HashSet<UserId> = HashSet::new();
+        while let Some(row) = rows.next()? {
+            if batch.len() >= max {
+                break;
+            }
+            let staged = staged_from_row(row)?;
+            match staged.user_id {
+                Some(user) if held.contains(&user) => {}
+                Some(user) if !users.insert(user) => {
+                    held.insert(user);
+                }
+                _ => batch.push(staged),
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Notes that a batch is about to be sent (for display; a resend is safe either way).
+    pub fn mark_sent(&self, ids: &[MutationId], now: DateTime<Utc>) -> Result<()> {
+        let mut conn = self.cache.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1")?;
+            for id in ids {
+                stmt.execute(params![id, timestamp(now)])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a batch's results in one transaction: applied changes update the cached row
+    /// (and its version) and rebase later changes to the same member; conflicts keep the
+    /// server's row; rejections keep the refusal.
+    pub fn record_results(
+        &self,
+        org: OrgId,
+        results: &[MutationResult],
+        now: DateTime<Utc>,
+    ) -> Result<BatchOutcome> {
+        let mut conn = self.cache.lock();
+        let tx = conn.transaction()?;
+        let mut outcome = BatchOutcome::default();
+        for result in results {
+            let Some(staged) = get(&tx, &result.id)? else {
+                return Err(Error::Protocol(format!(
+                    "a result for mutation {} that was never staged",
+                    result.id
+                )));
+            };
+            if staged.state != OutboxState::Pending || staged.org_id != org {
+                continue;
+            }
+            match &result.outcome {
+                MutationOutcome::Applied { user_id, version } => {
+                    tx.execute(
+                        "UPDATE outbox SET state = 'applied', applied_version = ?2, result_at = ?3,
+                                user_id = coalesce(user_id, ?4)
+                         WHERE id = ?1",
+                        params![staged.id, version, timestamp(now), user_id],
+                    )?;
+                    apply_to_cache(&tx, org, &staged, *user_id, *version, now)?;
+                    outcome.applied += 1;
+                }
+                MutationOutcome::Conflict { current } => {
+                    tx.execute(
+                        "UPDATE outbox SET state = 'conflict', server_row = ?2, result_at = ?3
+                         WHERE id = ?1",
+                        params![
+                            staged.id,
+                            current.as_deref().map(serde_json::to_string).transpose()?,
+                            timestamp(now)
+                        ],
+                    )?;
+                    outcome.conflicts += 1;
+                }
+                MutationOutcome::Rejected { code, message } => {
+                    tx.execute(
+                        "UPDATE outbox SET state = 'rejected', result_code = ?2, result_message = ?3,
+                                result_at = ?4
+                         WHERE id = ?1",
+                        params![staged.id, code.as_str(), message, timestamp(now)],
+                    )?;
+                    outcome.rejected += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Resolves a conflict or a rejection. `KeepMine` returns the re-staged change.
+    pub fn resolve(
+        &self,
+        id: &str,
+        resolution: Resolution,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<StagedChange>> {
+        let mut conn = self.cache.lock();
+        let tx = conn.transaction()?;
+        let staged =
+            get(&tx, id)?.ok_or_else(|| Error::NotFound(format!("no staged change {id}")))?;
+        if !matches!(staged.state, OutboxState::Conflict | OutboxState::Rejected) {
+            return Err(Error::Invalid(format!(
+                "change {id} is {}; only conflicts and rejections are resolved",
+                staged.state.as_str()
+            )));
+        }
+        let org = staged.org_id;
+        // The server's row is the truth for both "take theirs" and "keep mine" (which is
+        // re-checked and re-based on it).
+        if staged.state == OutboxState::Conflict && resolution != Resolution::Drop {
+            match (&staged.theirs, staged.user_id) {
+                (Some(theirs), _) => store_if_newer(&tx, org, theirs)?,
+                (None, Some(user)) => {
+                    delete_member(&tx, org, user)?;
+                }
+                (None, None) => {}
+            }
+        }
+        let restaged = if resolution == Resolution::KeepMine {
+            if staged.state == OutboxState::Conflict
+                && staged.theirs.is_none()
+                && staged.user_id.is_some()
+            {
+                return Err(Error::Invalid(
+                    "the user was removed on the server; take theirs or drop the change".into(),
+                ));
+            }
+            let projection = Projection::load(&tx, org)?;
+            let base = check(&tx, org, &staged.change, today, &projection)?;
+            Some(insert_staged(&tx, org, &staged.change, base.as_ref(), now)?)
+        } else {
+            None
+        };
+        tx.execute(
+            "UPDATE outbox SET state = 'resolved', resolution = ?2 WHERE id = ?1",
+            params![id, resolution.as_str()],
+        )?;
+        tx.commit()?;
+        drop(conn);
+        restaged
+            .map(|id| self.get(&id))
+            .transpose()
+            .map(Option::flatten)
+    }
+}
+
+fn store_if_newer(conn: &Connection, org: OrgId, member_row: &Member) -> Result<()> {
+    let cached = member(conn, org, member_row.id)?;
+    if cached.is_none_or(|c| c.version <= member_row.version) {
+        upsert_member(conn, org, member_row)?;
+    }
+    Ok(())
+}
+
+fn apply_to_cache(
+    conn: &Connection,
+    org: OrgId,
+    staged: &StagedChange,
+    user: UserId,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if let Some(added) = added_member(&staged.change, user, version, now) {
+        if member(conn, org, user)?.is_none() {
+            upsert_member(conn, org, &added)?;
+        }
+        return Ok(());
+    }
+    if let Some(cached) = member(conn, org, user)? {
+        if cached.version < version {
+            let old_version = cached.version;
+            match project(cached, &staged.change) {
+                Some(mut next) => {
+                    next.version = version;
+                    upsert_member(conn, org, &next)?;
+                }
+                None => {
+                    delete_member(conn, org, user)?;
+                }
+            }
+            // Later changes to this member were staged on the version this one replaced.
+            conn.execute(
+                "UPDATE outbox SET base_version = ?4
+                 WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?3",
+                params![org, user, old_version, version],
+            )?;
+        }
+    } else {
+        conn.execute(
+            "UPDATE outbox SET base_version = ?3
+             WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?4",
+            params![org, user, version, staged.base_version],
+        )?;
+    }
+    Ok(())
+}
+
+/// The staged changes per member, for showing pending edits beside the roster.
+pub fn by_member(changes: &[StagedChange]) -> BTreeMap<UserId, Vec<&StagedChange>> {
+    let mut map: BTreeMap<UserId, Vec<&StagedChange>> = BTreeMap::new();
+    for change in changes {
+        if let Some(user) = change.user_id {
+            map.entry(user).or_default().push(change);
+        }
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::feed::tests::{access, member, page};
+    use crate::cache::tests::temp_cache;
+    use orgdesk_domain::wire::{Change, ProfileEdit};
+
+    fn today() -> NaiveDate {
+        "2026-11-23".parse().unwrap()
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T06:00:00Z".parse().unwrap()
+    }
+
+    /// An org with two active admins (1 is me, 2 is another) and a member 3.
+    fn roster() -> (tempfile::TempDir, Cache) {
+        let (dir, cache) = temp_cache();
+        cache.set_meta(META_ACCOUNT_ID, "1").unwrap();
+        cache
+            .replace_org_list(&[access(9, Role::Admin, 1)], now())
+            .unwrap();
+        let changes = vec![
+            member(1, "Me", "Admin", Role::Admin),
+            member(2, "Other", "Admin", Role::Admin),
+            member(3, "Some", "Member", Role::Member),
+        ]
+        .into_iter()
+        .map(|m| Change::Member(Box::new(m)))
+        .collect();
+        cache
+            .apply_page(9, &page(changes, "c1", false), now())
+            .unwrap();
+        (dir, cache)
+    }
+
+    #[test]
+    fn a_staged_change_is_persisted_with_a_v7_id_and_its_base_version() {
+        let (_dir, cache) = roster();
+        let staged = cache
+            .outbox()
+            .stage(9, MutationKind::Suspend { user_id: 3 }, today(), now())
+            .unwrap();
+        let id = uuid::Uuid::parse_str(&staged.id).unwrap();
+        assert_eq!(id.get_version_num(), 7);
+        assert_eq!(staged.base_version, Some(1));
+        assert_eq!(staged.state, OutboxState::Pending);
+        assert_eq!(staged.mine.unwrap().status, Status::Suspended);
+    }
+
+    #[test]
+    fn the_rules_are_checked_before_staging() {
+        let (_dir, cache) = roster();
+        let error = cache
+            .outbox()
+            .stage(9, MutationKind::Suspend { user_id: 1 }, today(), now())
+            .unwrap_err();
+        assert_eq!(error.code(), "self_remove");
+        cache.set_meta(META_ACCOUNT_ID, "3").unwrap();
+        cache
+            .replace_org_list(&[access(9, Role::Member, 2)], now())
+            .unwrap();
+        let error = cache
+            .outbox()
+            .stage(9, MutationKind::Restore { user_id: 2 }, today(), now())
+            .unwrap_err();
+        assert_eq!(
+            error.code(),
+            "not_found",
+            "a rebuilt org has no rows until synced"
+        );
+    }
+
+    #[test]
+    fn the_second_of_two_admin_removals_would_leave_no_admin() {
+        let (_dir, cache) = roster();
+        // Act as a partner admin so that neither admin is "me".
+        cache.set_meta(META_ACCOUNT_ID, "77").unwrap();
+        let outbox = cache.outbox();
+        outbox
+            .stage(9, MutationKind::Remove { user_id: 2 }, today(), now())
+            .unwrap();
+        let error = outbox
+            .stage(9, MutationKind::Remove { user_id: 1 }, today(), now())
+            .unwrap_err();
+        assert_eq!(error.code(), "last_admin", "{error}");
+        assert_eq!(
+            outbox.open_changes(None).unwrap().len(),
+            1,
+            "the refused one was not staged"
+        );
+    }
+
+    #[test]
+    fn an_applied_result_updates_the_cached_row_and_rebases_the_next_change() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let edit = MutationKind::EditMember {
+            user_id: 3,
+            edit: MemberEdit {
+                profile: Some(ProfileEdit {
+                    title: Some("CFO".into()),
+                    ..ProfileEdit::default()
+                }),
+                ..MemberEdit::default()
+            },
+        };
+        let first = outbox.stage(9, edit, today(), now()).unwrap();
+        let second = outbox
+            .stage(9, MutationKind::Suspend { user_id: 3 }, today(), now())
+            .unwrap();
+        let batch = outbox.next_batch(9, 1000).unwrap();
+        assert_eq!(batch.len(), 1, "one change per member per batch");
+        let result = MutationResult {
+            id: first.id.clone(),
+            outcome: MutationOutcome::Applied {
+                user_id: 3,
+                version: 2,
+            },
+        };
+        let outcome = outbox.record_results(9, &[result], now()).unwrap();
+        assert_eq!(outcome.applied, 1);
+        let row = cache.member(9, 3).unwrap().unwrap();
+        assert_eq!(
+            (row.version, row.profile.title.as_deref()),
+            (2, Some("CFO"))
+        );
+        let rebased = outbox.get(&second.id).unwrap().unwrap();
+        assert_eq!(rebased.base_version, Some(2));
+        assert_eq!(outbox.next_batch(9, 1000).unwrap()[0].id, second.id);
+    }
+
+    #[test]
+    fn a_conflict_keeps_both_rows_and_keep_mine_restages_on_theirs() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let staged = outbox
+            .stage(9, MutationKind::Suspend { user_id: 3 }, today(), now())
+            .unwrap();
+        let mut theirs = member(3, "Some", "Renamed", Role::Member);
+        theirs.version = 5;
+        let result = MutationResult {
+            id: staged.id.clone(),
+            outcome: MutationOutcome::Conflict {
+                current: Some(Box::new(theirs.clone())),
+            },
+        };
+        outbox.record_results(9, &[result], now()).unwrap();
+        let conflict = outbox.get(&staged.id).unwrap().unwrap();
+        assert_eq!(conflict.state, OutboxState::Conflict);
+        assert_eq!(conflict.theirs.as_ref().unwrap().version, 5);
+        assert_eq!(conflict.mine.as_ref().unwrap().status, Status::Suspended);
+
+        let again = outbox
+            .resolve(&staged.id, Resolution::KeepMine, today(), now())
+            .unwrap()
+            .unwrap();
+        assert_ne!(
+            again.id, staged.id,
+            "a new mutation id: the old one's result is stored"
+        );
+        assert_eq!(again.base_version, Some(5));
+        assert_eq!(again.change, staged.change, "same semantics");
+        assert_eq!(
+            cache.member(9, 3).unwrap().unwrap().version,
+            5,
+            "theirs is cached"
+        );
+        assert_eq!(
+            outbox.get(&staged.id).unwrap().unwrap().state,
+            OutboxState::Resolved
+        );
+    }
+
+    #[test]
+    fn take_theirs_writes_the_server_row_and_drops_mine() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let staged = outbox
+            .stage(9, MutationKind::Remove { user_id: 3 }, today(), now())
+            .unwrap();
+        let mut theirs = member(3, "Some", "Member", Role::Guest);
+        theirs.version = 4;
+        let result = MutationResult {
+            id: staged.id.clone(),
+            outcome: MutationOutcome::Conflict {
+                current: Some(Box::new(theirs)),
+            },
+        };
+        outbox.record_results(9, &[result], now()).unwrap();
+        assert!(
+            outbox
+                .resolve(&staged.id, Resolution::TakeTheirs, today(), now())
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(cache.member(9, 3).unwrap().unwrap().role, Role::Guest);
+        assert!(outbox.open_changes(Some(9)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_replayed_result_for_a_recorded_change_changes_nothing() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let staged = outbox
+            .stage(9, MutationKind::Suspend { user_id: 3 }, today(), now())
+            .unwrap();
+        let result = MutationResult {
+            id: staged.id.clone(),
+            outcome: MutationOutcome::Applied {
+                user_id: 3,
+                version: 2,
+            },
+        };
+        outbox
+            .record_results(9, std::slice::from_ref(&result), now())
+            .unwrap();
+        let again = outbox.record_results(9, &[result], now()).unwrap();
+        assert_eq!(again, BatchOutcome::default());
+    }
+}

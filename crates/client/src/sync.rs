@@ -1,0 +1,244 @@
+//! The sync engine: `me/orgs` first (access loss purges, role/scope changes rebuild), then
+//! the outbox is pushed, then each opened org's change feed is pulled page by page, one
+//! transaction per page, so a crash resumes from the stored cursor.
+
+use crate::api::Api;
+use crate::cache::{Cache, OrgListChange};
+use crate::error::{Error, Result};
+use crate::outbox::BatchOutcome;
+use chrono::Utc;
+use orgdesk_domain::ErrorCode;
+use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, OrgId};
+use serde::Serialize;
+
+/// Rows asked for per feed page.
+pub const PAGE_LIMIT: u32 = 5_000;
+/// A page at least this large switches the pull to bulk mode (index rebuilt at the end).
+const BULK_PAGE_ROWS: usize = 2_000;
+
+/// Test-only hook: when set, the process aborts right after a mutation batch's HTTP answer
+/// arrives and before its results are recorded — the crash the outbox must survive.
+pub const CRASH_AFTER_SEND_ENV: &str = "ORGDESK_TEST_CRASH_AFTER_SEND";
+
+/// What the sync is doing, for progress bars and the UI's events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum SyncProgress {
+    /// `me/orgs` was applied.
+    Orgs { changes: Vec<OrgListChange> },
+    /// A batch of staged changes was sent and its results recorded.
+    Pushed {
+        org: OrgId,
+        sent: usize,
+        outcome: BatchOutcome,
+    },
+    /// A page of an org's change feed was applied.
+    Pulled {
+        org: OrgId,
+        pages: usize,
+        rows: usize,
+        rebuilding: bool,
+    },
+    /// The org's feed answered `resync_required`: it is rebuilt from cursor 0.
+    Resync { org: OrgId },
+    /// The org is caught up.
+    Done { org: OrgId, rows: usize },
+}
+
+/// Which orgs to pull.
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Only these orgs (they are marked opened); `None`: every opened org.
+    pub orgs: Option<Vec<OrgId>>,
+    /// Skip the push of the outbox.
+    pub pull_only: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    pub org_changes: Vec<OrgListChange>,
+    pub pushed: BatchOutcome,
+    pub pulled: Vec<(OrgId, usize)>,
+}
+
+/// One org's change feed.
+pub struct ChangeFeed<'a> {
+    pub api: &'a Api,
+    pub cache: &'a Cache,
+    pub org: OrgId,
+}
+
+impl ChangeFeed<'_> {
+    /// Pulls until caught up; returns the rows applied.
+    pub async fn pull(&self, progress: &mut (dyn FnMut(SyncProgress) + Send)) -> Result<usize> {
+        let org = self.org;
+        let mut cursor = self
+            .cache
+            .org(org)?
+            .ok_or_else(|| Error::NotFound(format!("organization {org} is not in the cache")))?
+            .cursor;
+        let mut rebuilding = cursor == "0";
+        if rebuilding {
+            self.cache.run(|c| c.begin_bulk()).await?;
+        }
+        let mut resynced = false;
+        let (mut pages, mut rows) = (0, 0);
+        loop {
+            let page = match self.api.changes(org, &cursor, PAGE_LIMIT).await {
+                Err(error) if error.is_api(ErrorCode::ResyncRequired) && !resynced => {
+                    progress(SyncProgress::Resync { org });
+                    self.cache
+                        .run(move |c| {
+                            c.begin_bulk()?;
+                            c.reset_org(org)
+                        })
+                        .await?;
+                    cursor = "0".into();
+                    rebuilding = true;
+                    resynced = true;
+                    continue;
+                }
+                other => other?,
+            };
+            if page.changes.len() >= BULK_PAGE_ROWS && !rebuilding {
+                self.cache.run(|c| c.begin_bulk()).await?;
+                rebuilding = true;
+            }
+            let stalled = page.changes.is_empty() && page.next == cursor;
+            let has_more = page.has_more;
+            let next = page.next.clone();
+            let applied = self
+                .cache
+                .run(move |c| c.apply_page(org, &page, Utc::now()))
+                .await?;
+            pages += 1;
+            rows += applied.rows();
+            progress(SyncProgress::Pulled {
+                org,
+                pages,
+                rows,
+                rebuilding,
+            });
+            if !has_more {
+                break;
+            }
+            if stalled {
+                return Err(Error::Protocol(format!(
+                    "the feed of organization {org} says it has more but sent nothing"
+                )));
+            }
+            cursor = next;
+        }
+        progress(SyncProgress::Done { org, rows });
+        Ok(rows)
+    }
+}
+
+/// Sends `org`'s pending changes in batches and records each batch's results.
+pub async fn push(
+    api: &Api,
+    cache: &Cache,
+    org: OrgId,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> Result<BatchOutcome> {
+    let mut total = BatchOutcome::default();
+    loop {
+        let batch = cache
+            .run(move |c| c.outbox().next_batch(org, MAX_MUTATIONS_PER_BATCH))
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = batch.iter().map(|s| s.id.clone()).collect();
+        let sent = ids.len();
+        cache
+            .run(move |c| c.outbox().mark_sent(&ids, Utc::now()))
+            .await?;
+        let mutations = MutationBatch {
+            mutations: batch
+                .into_iter()
+                .map(|staged| Mutation {
+                    id: staged.id,
+                    base_version: staged.base_version,
+                    change: staged.change,
+                })
+                .collect(),
+        };
+        let results = api.push(org, &mutations).await?;
+        if std::env::var_os(CRASH_AFTER_SEND_ENV).is_some() {
+            // The test of exactly-once delivery: die with the answer in hand, unrecorded.
+            std::process::abort();
+        }
+        let outcome = cache
+            .run(move |c| c.outbox().record_results(org, &results.results, Utc::now()))
+            .await?;
+        if outcome.applied + outcome.conflicts + outcome.rejected == 0 {
+            return Err(Error::Protocol(format!(
+                "the server answered a batch of {sent} changes without a result for any"
+            )));
+        }
+        total.applied += outcome.applied;
+        total.conflicts += outcome.conflicts;
+        total.rejected += outcome.rejected;
+        progress(SyncProgress::Pushed { org, sent, outcome });
+    }
+    Ok(total)
+}
+
+/// A full sync: orgs, then the outbox, then the feeds of the opened (or asked-for) orgs.
+pub async fn sync(
+    api: &Api,
+    cache: &Cache,
+    options: &SyncOptions,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> Result<SyncReport> {
+    let access = api.my_orgs().await?;
+    let org_changes = cache
+        .run(move |c| c.replace_org_list(&access, Utc::now()))
+        .await?;
+    progress(SyncProgress::Orgs {
+        changes: org_changes.clone(),
+    });
+    let cached = cache.run(|c| c.orgs()).await?;
+    // An asked-for org that is no longer accessible was just purged (the report says so).
+    let wanted: Vec<OrgId> = match &options.orgs {
+        Some(orgs) => orgs
+            .iter()
+            .copied()
+            .filter(|id| cached.iter().any(|o| o.id == *id))
+            .collect(),
+        None => cached.iter().filter(|o| o.opened).map(|o| o.id).collect(),
+    };
+    for &org in &wanted {
+        cache.run(move |c| c.open_org(org)).await?;
+    }
+    let mut report = SyncReport {
+        org_changes,
+        ..SyncReport::default()
+    };
+    if !options.pull_only {
+        let pending = cache.run(|c| c.outbox().orgs_with_pending()).await?;
+        for org in pending {
+            if cached.iter().any(|o| o.id == org) {
+                let outcome = push(api, cache, org, progress).await?;
+                report.pushed.applied += outcome.applied;
+                report.pushed.conflicts += outcome.conflicts;
+                report.pushed.rejected += outcome.rejected;
+            }
+        }
+    }
+    let mut pulled = Ok(());
+    for org in wanted {
+        match (ChangeFeed { api, cache, org }).pull(progress).await {
+            Ok(rows) => report.pulled.push((org, rows)),
+            Err(error) => {
+                pulled = Err(error);
+                break;
+            }
+        }
+    }
+    // Leaves bulk mode (rebuilding the search index once) whatever entered it: a first
+    // sync, a rebuild, a purge; also when a pull failed half-way, so search stays whole.
+    cache.run(|c| c.finish_bulk()).await?;
+    pulled.map(|()| report)
+}
