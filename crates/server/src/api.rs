@@ -252,8 +252,15 @@ async fn change_member(
     change: MutationKind,
     base_version: Option<i64>,
 ) -> Result<Response> {
-    let outcome =
-        members::apply(state, caller, &change, Precondition { base_version }, None).await?;
+    let outcome = members::apply(
+        state,
+        caller,
+        &change,
+        Precondition { base_version },
+        None,
+        &mut members::BatchCache::default(),
+    )
+    .await?;
     let Outcome::Applied(applied) = outcome else {
         return Err(Error::internal("a REST change was answered as a replay"));
     };

@@ -302,6 +302,7 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
 }
 
 /// Instantiates each story (an `async fn(Backend)`) once per backend.
+#[allow(unused_macros)]
 macro_rules! stories {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -324,6 +325,7 @@ macro_rules! stories {
 }
 
 /// Starts the server for a story, or returns from it (skipped) when the backend is absent.
+#[allow(unused_macros)]
 macro_rules! server {
     ($backend:expr) => {
         match crate::common::TestServer::start($backend).await {
