@@ -213,6 +213,10 @@ async fn edit_billing(
     Ok(Json(orgs::edit_billing(&state, &caller, edit).await?))
 }
 
+async fn cancel_subscription(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::cancel_subscription(&state, &caller).await?))
+}
+
 async fn clients(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
     Ok(Json(orgs::clients(&state, &caller).await?))
 }
@@ -749,6 +753,20 @@ fn routes() -> Routes {
         "orgs",
         Some("BillingEdit"),
         WRITE,
+    )
+    .add(
+        M::POST,
+        "/api/v1/orgs/{org}/billing/cancel",
+        post(cancel_subscription),
+        "Cancel the subscription (admins only)",
+        "orgs",
+        None,
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidState,
+        ],
     )
     .add(
         M::GET,

@@ -347,6 +347,41 @@ pub async fn apply(
     // Hash outside the transaction: it takes tens of milliseconds and must not hold the
     // org's write lock.
     let prepared = prepare(change).await?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_apply(state, caller, change, pre, mutation_id, cache, &prepared).await {
+            Err(error) if attempt < 3 && is_transient(&error) => {
+                tracing::info!(%error, attempt, "retrying a change after a transient conflict");
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// A deadlock or serialisation failure (PostgreSQL; an account edit locks several orgs)
+/// or a busy database (SQLite): the transaction rolled back and can simply run again.
+fn is_transient(error: &Error) -> bool {
+    match error {
+        Error::Database(sqlx::Error::Database(db)) => {
+            matches!(
+                db.code().as_deref(),
+                Some("40P01" | "40001" | "5" | "517" | "6")
+            )
+        }
+        _ => false,
+    }
+}
+
+async fn try_apply(
+    state: &AppState,
+    caller: &OrgCaller,
+    change: &MutationKind,
+    pre: Precondition,
+    mutation_id: Option<&str>,
+    cache: &mut BatchCache,
+    prepared: &Prepared,
+) -> Result<Outcome> {
     let mut tx = state.store.begin().await?;
     let seq = store::next_seq(&mut tx, caller.org_id).await?;
     if let Some(id) = mutation_id
@@ -507,7 +542,7 @@ impl Work<'_> {
         tx: &mut Tx,
         change: &MutationKind,
         pre: Precondition,
-        prepared: Prepared,
+        prepared: &Prepared,
     ) -> Result<Applied> {
         if let MutationKind::AddMember { member } = change {
             return self.add(tx, member, prepared).await;
@@ -645,7 +680,7 @@ impl Work<'_> {
         Ok(unique)
     }
 
-    async fn add(&mut self, tx: &mut Tx, new: &NewMember, prepared: Prepared) -> Result<Applied> {
+    async fn add(&mut self, tx: &mut Tx, new: &NewMember, prepared: &Prepared) -> Result<Applied> {
         let email = validate::email(&new.email)?;
         let existing = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
             .bind(&email)
