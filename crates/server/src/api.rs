@@ -1051,6 +1051,23 @@ pub fn router(state: SharedState) -> Router {
         .merge(docs)
 }
 
+/// Every error body: `{ "code": one of SPEC's codes, "message": for a person }`.
+fn api_error_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build();
+    let message = ObjectBuilder::new().schema_type(Type::String).build();
+    ObjectBuilder::new()
+        .property("code", code)
+        .property("message", message)
+        .required("code")
+        .required("message")
+        .build()
+        .into()
+}
+
 /// The OpenAPI 3.1 document of [`operations`].
 pub fn openapi(operations: &[Operation]) -> serde_json::Value {
     use utoipa::openapi::path::{
@@ -1120,9 +1137,7 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
                 .push(code.as_str());
         }
         for (status, codes) in by_status {
-            let error = ObjectBuilder::new()
-                .description(Some("ApiError: { code, message }"))
-                .build();
+            let error = utoipa::openapi::Ref::from_schema_name("ApiError");
             builder = builder.response(
                 status.to_string(),
                 ResponseBuilder::new()
@@ -1149,6 +1164,7 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
         .paths(paths.build())
         .components(Some(
             ComponentsBuilder::new()
+                .schema("ApiError", api_error_schema())
                 .security_scheme(
                     "bearer",
                     SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
