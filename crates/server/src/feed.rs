@@ -331,6 +331,7 @@ pub async fn push(
         ));
     }
     let mut results = Vec::with_capacity(batch.mutations.len());
+    let mut cache = members::BatchCache::default();
     for mutation in batch.mutations {
         let outcome = if mutation.id.is_empty() || mutation.id.len() > MUTATION_ID_MAX_LEN {
             MutationOutcome::Rejected {
@@ -341,7 +342,16 @@ pub async fn push(
             let pre = Precondition {
                 base_version: mutation.base_version,
             };
-            match members::apply(state, caller, &mutation.change, pre, Some(&mutation.id)).await {
+            match members::apply(
+                state,
+                caller,
+                &mutation.change,
+                pre,
+                Some(&mutation.id),
+                &mut cache,
+            )
+            .await
+            {
                 Ok(Outcome::Applied(applied)) => MutationOutcome::Applied {
                     user_id: applied.user_id,
                     version: applied.version,
