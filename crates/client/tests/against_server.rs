@@ -19,7 +19,34 @@ stories!(
     edits_made_while_the_server_is_down_are_pushed_once_it_is_back,
     two_clients_editing_the_same_user_see_a_conflict,
     rules_are_checked_offline_before_anything_is_sent,
+    a_member_without_the_directory_syncs_without_a_roster,
 );
+
+async fn a_member_without_the_directory_syncs_without_a_roster(backend: Backend) {
+    let world = world!(backend);
+    let (org, _) = world.org("Acme", "admin@acme.example").await;
+    let admin = world.api("admin@acme.example").await;
+    add_member(
+        &admin,
+        org,
+        "mo@acme.example",
+        "Mo",
+        "Member",
+        Role::Member,
+        true,
+    )
+    .await;
+    let client = world.client("mo@acme.example").await;
+
+    let (report, _) = client.sync(org).await.expect("not an error");
+
+    assert_eq!(report.not_listable, vec![org]);
+    assert!(
+        client.profile.cache.org(org).unwrap().is_some(),
+        "the org is listed"
+    );
+    assert!(!client.profile.cache.in_bulk().unwrap());
+}
 
 async fn first_sync_fills_the_cache_and_its_search_index(backend: Backend) {
     let world = world!(backend);
