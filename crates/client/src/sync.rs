@@ -59,6 +59,9 @@ pub struct SyncReport {
     pub org_changes: Vec<OrgListChange>,
     pub pushed: BatchOutcome,
     pub pulled: Vec<(OrgId, usize)>,
+    /// Opened orgs whose roster the caller's role may not list (a member or guest where
+    /// the member directory is off): nothing to cache, not an error.
+    pub not_listable: Vec<OrgId>,
 }
 
 /// One org's change feed.
@@ -231,6 +234,7 @@ pub async fn sync(
     for org in wanted {
         match (ChangeFeed { api, cache, org }).pull(progress).await {
             Ok(rows) => report.pulled.push((org, rows)),
+            Err(error) if error.is_api(ErrorCode::Forbidden) => report.not_listable.push(org),
             Err(error) => {
                 pulled = Err(error);
                 break;

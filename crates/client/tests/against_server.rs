@@ -19,7 +19,93 @@ stories!(
     edits_made_while_the_server_is_down_are_pushed_once_it_is_back,
     two_clients_editing_the_same_user_see_a_conflict,
     rules_are_checked_offline_before_anything_is_sent,
+    a_member_without_the_directory_syncs_without_a_roster,
+    a_feed_that_answers_resync_required_is_rebuilt_from_the_start,
 );
+
+async fn a_feed_that_answers_resync_required_is_rebuilt_from_the_start(backend: Backend) {
+    let world = world!(backend);
+    let (org, _) = world.org("Acme", "admin@acme.example").await;
+    let admin = world.api("admin@acme.example").await;
+    let ua = add_member(
+        &admin,
+        org,
+        "ua@acme.example",
+        "Uma",
+        "Admin",
+        Role::UserAdmin,
+        true,
+    )
+    .await;
+    let hidden = add_member(
+        &admin,
+        org,
+        "hal@other.example",
+        "Hal",
+        "Hidden",
+        Role::Member,
+        false,
+    )
+    .await;
+    let client = world.client("ua@acme.example").await;
+    client.sync(org).await.expect("first sync");
+
+    // The scope changes between the client's `me/orgs` and its pull: the feed itself must
+    // notice the stale cursor.
+    let scope = SearchScope::parse(["@acme.example"]).unwrap();
+    on_server(
+        &admin,
+        org,
+        MutationKind::SetScope {
+            user_id: ua,
+            scope: Some(scope),
+        },
+    )
+    .await;
+    let mut events = Vec::new();
+    let feed = orgdesk_client::ChangeFeed {
+        api: &client.api(),
+        cache: &client.profile.cache,
+        org,
+    };
+    feed.pull(&mut |event| events.push(event))
+        .await
+        .expect("pull");
+    client.profile.cache.finish_bulk().unwrap();
+
+    assert!(events.contains(&SyncProgress::Resync { org }), "{events:?}");
+    assert!(
+        client.member(org, hidden).is_none(),
+        "rebuilt under the new scope"
+    );
+    assert!(client.member(org, ua).is_some());
+}
+
+async fn a_member_without_the_directory_syncs_without_a_roster(backend: Backend) {
+    let world = world!(backend);
+    let (org, _) = world.org("Acme", "admin@acme.example").await;
+    let admin = world.api("admin@acme.example").await;
+    add_member(
+        &admin,
+        org,
+        "mo@acme.example",
+        "Mo",
+        "Member",
+        Role::Member,
+        true,
+    )
+    .await;
+    let client = world.client("mo@acme.example").await;
+
+    let (report, _) = client.sync(org).await.expect("not an error");
+
+    assert_eq!(report.not_listable, vec![org]);
+    assert!(
+        client.profile.cache.org(org).unwrap().is_some(),
+        "the org is listed"
+    );
+    assert!(!client.profile.cache.in_bulk().unwrap());
+}
 
 async fn first_sync_fills_the_cache_and_its_search_index(backend: Backend) {
     let world = world!(backend);
