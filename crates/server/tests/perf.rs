@@ -38,10 +38,11 @@ async fn seed_members(s: &TestServer, org: i64, count: usize) {
     }
     sqlx::query(
         "INSERT INTO memberships (org_id, account_id, role, status, created_at, seq, version) \
-         SELECT $1, id, 'member', 'active', 0, $2, 1 FROM accounts WHERE email_domain = 'seed.example'",
+         SELECT $1, id, 'member', 'active', 0, $2 - $3 + id, 1 FROM accounts WHERE email_domain = 'seed.example'",
     )
     .bind(org)
     .bind(seq)
+    .bind(count as i64 + 1)
     .execute(&mut *tx)
     .await
     .unwrap();
