@@ -944,6 +944,13 @@ async fn a_guest_expires_on_the_end_date(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{guest}");
     let id = guest["id"].as_i64().unwrap();
     let guest_api = s.login("g@acme.example", PASSWORD).await;
+    assert_error(
+        &guest_api
+            .patch(&member(org, id), json!({"guest_expires": in_days(100)}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "self_remove",
+    );
     assert_eq!(
         guest_api
             .get("/api/v1/me/orgs")
