@@ -18,7 +18,10 @@ pub use orgs::{CachedOrg, OrgListChange};
 pub use roster::{RosterQuery, SearchHit};
 
 /// Numbered migrations, applied in order and recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_cache.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_cache.sql")),
+    (2, include_str!("migrations/0002_outbox_by_member.sql")),
+];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load
 /// (first sync, rebuild) and replaced by one `rebuild` at the end, which is several times
@@ -81,6 +84,10 @@ impl Cache {
         // batches are few large transactions).
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // A first sync writes a few hundred megabytes of pages and index entries in few
+        // transactions; a 32 MB page cache keeps them from spilling mid-transaction.
+        conn.pragma_update(None, "cache_size", -32_000)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         migrate(&mut conn)?;
         let cache = Cache {
             conn: Arc::new(Mutex::new(conn)),
