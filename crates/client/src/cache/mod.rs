@@ -186,6 +186,9 @@ impl Cache {
         tx.execute_batch(FTS_TRIGGERS)?;
         tx.execute("DELETE FROM meta WHERE key = ?1", params![META_FTS_STALE])?;
         tx.commit()?;
+        // A bulk load leaves a WAL of hundreds of megabytes; fold it into the database now
+        // rather than in the commits of the next incremental pulls (and give the disk back).
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
