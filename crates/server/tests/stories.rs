@@ -1300,6 +1300,28 @@ async fn org_info_settings_and_billing_follow_the_matrix(backend: Backend) {
         admin.get(&format!("/api/v1/orgs/{org}/billing")).await.1,
         billing
     );
+    let (_, billing_admin) = s
+        .member(&admin, org, "billing@acme.example", "billing_admin")
+        .await;
+    assert_error(
+        &billing_admin
+            .post_empty(&format!("/api/v1/orgs/{org}/billing/cancel"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let (status, cancelled) = admin
+        .post_empty(&format!("/api/v1/orgs/{org}/billing/cancel"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["plan"], "cancelled");
+    assert_error(
+        &admin
+            .post_empty(&format!("/api/v1/orgs/{org}/billing/cancel"))
+            .await,
+        StatusCode::CONFLICT,
+        "invalid_state",
+    );
     assert_error(
         &admin
             .post(
@@ -1859,8 +1881,14 @@ async fn malformed_requests_are_answered_with_a_code(backend: Backend) {
         "invalid_input",
     );
     let huge = json!({"email": "a@acme.example", "role": "member", "profile": {"title": "x".repeat(2 * 1024 * 1024)}});
+    // The server answers 413 without reading the body and closes that connection: send it
+    // on a connection of its own.
+    let separate = Api {
+        http: reqwest::Client::new(),
+        ..admin.clone()
+    };
     assert_error(
-        &add(&admin, org, huge).await,
+        &add(&separate, org, huge).await,
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
     );
