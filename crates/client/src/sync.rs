@@ -11,8 +11,9 @@ use orgdesk_domain::ErrorCode;
 use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, OrgId};
 use serde::Serialize;
 
-/// Rows asked for per feed page.
-pub const PAGE_LIMIT: u32 = 5_000;
+/// Rows asked for per feed page (the server's maximum): fewer round trips for a first
+/// sync; an incremental page is as small as what changed.
+pub const PAGE_LIMIT: u32 = 10_000;
 /// A page at least this large switches the pull to bulk mode (index rebuilt at the end).
 const BULK_PAGE_ROWS: usize = 2_000;
 
