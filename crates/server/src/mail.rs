@@ -40,7 +40,7 @@ impl MailWorker {
     pub fn spawn(
         store: Store,
         settings: &MailSettings,
-        shutdown: Arc<Notify>,
+        mut stop: crate::Stop,
     ) -> Result<MailWorker> {
         let (transport, from) = transport(settings)?;
         let wake = Arc::new(Notify::new());
@@ -55,7 +55,7 @@ impl MailWorker {
                 }
                 tokio::select! {
                     _ = worker_wake.notified() => {}
-                    _ = shutdown.notified() => break,
+                    _ = stop.wait_for(|stopped| *stopped) => break,
                     _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
                 }
             }
@@ -106,6 +106,10 @@ async fn deliver(
     .fetch_all(&store.pool)
     .await?;
     let more = rows.len() == 500;
+    // Sent messages leave the outbox in one statement per batch (a write per message would
+    // compete with the changes for SQLite's write lock), also when a later one fails.
+    let mut sent_range: Option<(i64, i64)> = None;
+    let mut failure = None;
     for row in rows {
         let id = int(&row, "id")?;
         let to = text(&row, "recipient")?;
@@ -153,11 +157,21 @@ async fn deliver(
                 Ok(())
             }
         };
-        sent?;
-        sqlx::query("DELETE FROM mail_outbox WHERE id = $1")
-            .bind(id)
+        if let Err(error) = sent {
+            failure = Some(error);
+            break;
+        }
+        sent_range = Some((sent_range.map_or(id, |(first, _)| first), id));
+    }
+    if let Some((first, last)) = sent_range {
+        sqlx::query("DELETE FROM mail_outbox WHERE id >= $1 AND id <= $2")
+            .bind(first)
+            .bind(last)
             .execute(&store.pool)
             .await?;
     }
-    Ok(more)
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(more),
+    }
 }
