@@ -319,8 +319,8 @@ pub async fn prune(state: &AppState) -> Result<()> {
 
 /// `POST /api/v1/orgs/{org}/mutations`: the batch's changes in one transaction, each in
 /// its own savepoint, so every mutation is still atomic on its own (a refused one rolls back
-/// to its savepoint only) and its result is stored with it. The batch shares one change
-/// number; a feed page never splits one.
+/// to its savepoint only) and the results are stored in the same transaction. A
+/// transaction's mutations share one change number; a feed page never splits one.
 pub async fn push(
     state: &AppState,
     caller: &OrgCaller,
@@ -352,33 +352,51 @@ pub async fn push(
             Some(members::prepare(&mutation.change).await)
         });
     }
-    let mut open = None;
-    if prepared.iter().any(Option::is_some) {
-        let mut attempt = 0;
-        open = loop {
-            attempt += 1;
-            match begin_batch(state, caller, &batch.mutations, &mut stored).await {
-                Err(error) if attempt < 3 && members::is_transient(&error) => {
-                    tracing::info!(%error, attempt, "retrying a batch after a transient conflict");
-                }
-                answer => break Some(answer?),
-            }
-        };
-    }
+    // PostgreSQL slows down once a transaction has more than 64 subtransactions (each
+    // savepoint that writes is one): it commits every few dozen mutations instead.
+    let chunk = match state.store.backend {
+        store::Backend::Postgres => 50,
+        store::Backend::Sqlite => MAX_MUTATIONS_PER_BATCH.max(1),
+    };
+    let to_apply: Vec<bool> = prepared.iter().map(Option::is_some).collect();
+    let mut open: Option<(store::Tx, i64)> = None;
     let mut cache = members::BatchCache::default();
     let mut mail_queued = false;
+    // The results to store (applied and refused; not conflicts or internal failures),
+    // written in the batch's transaction before it commits.
+    let mut to_store = Vec::new();
     let mut results = Vec::with_capacity(batch.mutations.len());
-    for (mutation, prepared) in batch.mutations.into_iter().zip(prepared) {
+    for (index, prepared) in prepared.into_iter().enumerate() {
+        if index % chunk == 0 {
+            if let Some((tx, _)) = open.take() {
+                finish(state, caller, tx, &mut to_store, &mut mail_queued).await?;
+            }
+            let end = (index + chunk).min(batch.mutations.len());
+            if to_apply[index..end].iter().any(|a| *a) {
+                let mutations = &batch.mutations[index..end];
+                let mut attempt = 0;
+                open = loop {
+                    attempt += 1;
+                    match begin_batch(state, caller, mutations, &mut stored).await {
+                        Err(error) if attempt < 3 && members::is_transient(&error) => {
+                            tracing::info!(%error, attempt, "retrying a batch after a transient conflict");
+                        }
+                        answer => break Some(answer?),
+                    }
+                };
+            }
+        }
+        let mutation = &batch.mutations[index];
         let outcome = if let Some(outcome) = stored.get(&mutation.id) {
             outcome.clone()
-        } else if !valid(&mutation) {
+        } else if !valid(mutation) {
             MutationOutcome::Rejected {
                 code: ErrorCode::InvalidInput,
                 message: format!("id: a mutation id has 1 to {MUTATION_ID_MAX_LEN} characters"),
             }
         } else if let (Some((tx, seq)), Some(prepared)) = (open.as_mut(), prepared) {
             let (outcome, mail) =
-                apply_one(state, caller, tx, *seq, &mut cache, &mutation, prepared).await?;
+                apply_one(state, caller, tx, *seq, &mut cache, mutation, prepared).await?;
             mail_queued |= mail;
             // What was stored answers a repeated id later in the batch; conflicts and
             // internal failures are not stored.
@@ -388,6 +406,7 @@ pub async fn push(
                 MutationOutcome::Conflict { .. } => false,
             };
             if kept {
+                to_store.push((mutation.id.clone(), outcome.clone()));
                 stored.insert(mutation.id.clone(), outcome.clone());
             }
             outcome
@@ -395,17 +414,32 @@ pub async fn push(
             return Err(Error::internal("a mutation to apply without a transaction"));
         };
         results.push(MutationResult {
-            id: mutation.id,
+            id: mutation.id.clone(),
             outcome,
         });
     }
     if let Some((tx, _)) = open {
-        tx.commit().await?;
-        if mail_queued {
-            state.mail_wake.notify_one();
-        }
+        finish(state, caller, tx, &mut to_store, &mut mail_queued).await?;
     }
     Ok(MutationResults { results })
+}
+
+/// Stores the results of a transaction's mutations, commits it, and wakes the mail task if
+/// it queued mail.
+async fn finish(
+    state: &AppState,
+    caller: &OrgCaller,
+    mut tx: store::Tx,
+    to_store: &mut Vec<(String, MutationOutcome)>,
+    mail_queued: &mut bool,
+) -> Result<()> {
+    store_results(&mut tx, state, caller, to_store).await?;
+    tx.commit().await?;
+    to_store.clear();
+    if std::mem::take(mail_queued) {
+        state.mail_wake.notify_one();
+    }
+    Ok(())
 }
 
 /// Opens the batch's transaction: takes its change number (the org's write lock) first, then
@@ -423,9 +457,9 @@ async fn begin_batch(
     Ok((tx, seq))
 }
 
-/// One mutation inside its savepoint: applied and stored, or rolled back to the savepoint
-/// and settled (a refusal stored, a conflict answered with the current row). Also says
-/// whether mail was queued.
+/// One mutation inside its savepoint: applied, or rolled back to the savepoint and settled
+/// (a refusal, or a conflict answered with the current row). Also says whether mail was
+/// queued.
 async fn apply_one(
     state: &AppState,
     caller: &OrgCaller,
@@ -461,8 +495,6 @@ async fn apply_one(
                         user_id: applied.user_id,
                         version: applied.version,
                     };
-                    members::store_result(tx, caller, &mutation.id, &outcome, state.clock.now_ms())
-                        .await?;
                     Ok::<_, Error>((outcome, applied.mail_queued))
                 }
                 .await;
@@ -491,6 +523,33 @@ async fn apply_one(
         }
     };
     Ok((settle(state, caller, tx, mutation, error).await?, false))
+}
+
+/// Stores a batch's results, a few hundred rows per statement.
+async fn store_results(
+    tx: &mut store::Tx,
+    state: &AppState,
+    caller: &OrgCaller,
+    results: &[(String, MutationOutcome)],
+) -> Result<()> {
+    let now = state.clock.now_ms();
+    for chunk in results.chunks(500) {
+        let mut q = Query::new("");
+        let (account, org, at) = (q.int(caller.account_id), q.int(caller.org_id), q.int(now));
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (id, outcome) in chunk {
+            let id = q.text(id.clone());
+            let result = q.text(serde_json::to_string(outcome).map_err(Error::internal)?);
+            rows.push(format!("({account}, {id}, {org}, {result}, {at})"));
+        }
+        q.push(&format!(
+            "INSERT INTO mutation_results (account_id, mutation_id, org_id, result, created_at) VALUES {} \
+             ON CONFLICT (account_id, mutation_id) DO NOTHING",
+            rows.join(", ")
+        ));
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn stored_results(
@@ -556,7 +615,6 @@ async fn settle(
         code: denied.code,
         message: denied.message,
     };
-    members::store_result(tx, caller, &mutation.id, &outcome, state.clock.now_ms()).await?;
     Ok(outcome)
 }
 
