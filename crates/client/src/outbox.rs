@@ -510,11 +510,8 @@ fn insert_staged(
 
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
-            params![id],
-            staged_from_row,
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
+        .query_row(params![id], staged_from_row)
         .optional()?)
 }
 
@@ -665,34 +662,39 @@ impl Outbox<'_> {
             }
             match &result.outcome {
                 MutationOutcome::Applied { user_id, version } => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'applied', applied_version = ?2, result_at = ?3,
                                 user_id = coalesce(user_id, ?4)
                          WHERE id = ?1",
-                        params![staged.id, version, timestamp(now), user_id],
-                    )?;
+                    )?
+                    .execute(params![
+                        staged.id,
+                        version,
+                        timestamp(now),
+                        user_id
+                    ])?;
                     apply_to_cache(&tx, org, &staged, *user_id, *version, now)?;
                     outcome.applied += 1;
                 }
                 MutationOutcome::Conflict { current } => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'conflict', server_row = ?2, result_at = ?3
                          WHERE id = ?1",
-                        params![
-                            staged.id,
-                            current.as_deref().map(serde_json::to_string).transpose()?,
-                            timestamp(now)
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        staged.id,
+                        current.as_deref().map(serde_json::to_string).transpose()?,
+                        timestamp(now)
+                    ])?;
                     outcome.conflicts += 1;
                 }
                 MutationOutcome::Rejected { code, message } => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'rejected', result_code = ?2, result_message = ?3,
                                 result_at = ?4
                          WHERE id = ?1",
-                        params![staged.id, code.as_str(), message, timestamp(now)],
-                    )?;
+                    )?
+                    .execute(params![staged.id, code.as_str(), message, timestamp(now)])?;
                     outcome.rejected += 1;
                 }
             }
@@ -794,18 +796,18 @@ fn apply_to_cache(
                 }
             }
             // Later changes to this member were staged on the version this one replaced.
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE outbox SET base_version = ?4
                  WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?3",
-                params![org, user, old_version, version],
-            )?;
+            )?
+            .execute(params![org, user, old_version, version])?;
         }
     } else {
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE outbox SET base_version = ?3
              WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?4",
-            params![org, user, version, staged.base_version],
-        )?;
+        )?
+        .execute(params![org, user, version, staged.base_version])?;
     }
     Ok(())
 }
