@@ -5,7 +5,7 @@
 //! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
 //! killed between sending and recording simply resends and gets the stored results.
 
-use crate::cache::feed::{delete_member, timestamp, upsert_member};
+use crate::cache::feed::{delete_member, index_order, timestamp, upsert_member};
 use crate::cache::orgs::{bad_column, org as cached_org};
 use crate::cache::roster::{active_admins, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
@@ -650,6 +650,8 @@ impl Outbox<'_> {
         let mut conn = self.cache.lock();
         let tx = conn.transaction()?;
         let mut outcome = BatchOutcome::default();
+        let mut pending = Vec::with_capacity(results.len());
+        let mut seen = HashSet::new();
         for result in results {
             let Some(staged) = get(&tx, &result.id)? else {
                 return Err(Error::Protocol(format!(
@@ -657,9 +659,17 @@ impl Outbox<'_> {
                     result.id
                 )));
             };
-            if staged.state != OutboxState::Pending || staged.org_id != org {
+            if staged.state != OutboxState::Pending
+                || staged.org_id != org
+                || !seen.insert(result.id.as_str())
+            {
                 continue;
             }
+            pending.push((index_order(&tx, org, staged.user_id)?, result, staged));
+        }
+        // Cached rows are written in row id order (see `index_order`).
+        pending.sort_by_key(|(key, ..)| *key);
+        for (_, result, staged) in pending {
             match &result.outcome {
                 MutationOutcome::Applied { user_id, version } => {
                     tx.prepare_cached(
