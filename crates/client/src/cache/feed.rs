@@ -498,5 +498,51 @@ pub(crate) mod tests {
         assert!(cache.member(1, 10).unwrap().is_none());
     }
 
+    #[test]
+    fn a_page_written_in_row_order_keeps_each_members_changes_in_feed_order() {
+        let (_dir, cache) = temp_cache();
+        cache
+            .replace_org_list(&[access(1, Role::Admin, 1)], now())
+            .unwrap();
+        let first = (10..13)
+            .map(|id| Change::Member(Box::new(member(id, "Ada", &format!("N{id}"), Role::Member))))
+            .collect();
+        cache
+            .apply_page(1, &page(first, "c1", true), now())
+            .unwrap();
+        // Feed order is not row order: 12, then 10 twice, then a new member twice, then 12 gone.
+        let second = vec![
+            Change::Member(Box::new(member(12, "Grace", "Hopper", Role::Member))),
+            Change::Member(Box::new(member(10, "Alan", "Turing", Role::Member))),
+            Change::Member(Box::new(member(10, "Edsger", "Dijkstra", Role::Member))),
+            Change::Member(Box::new(member(20, "Barbara", "Liskov", Role::Member))),
+            Change::Member(Box::new(member(20, "Frances", "Allen", Role::Member))),
+            Change::MemberRemoved { id: 12 },
+        ];
+        cache
+            .apply_page(1, &page(second, "c2", false), now())
+            .unwrap();
+        assert!(cache.member(1, 12).unwrap().is_none());
+        let last = |id| cache.member(1, id).unwrap().unwrap().profile.last_name;
+        assert_eq!(last(10).as_deref(), Some("Dijkstra"));
+        assert_eq!(last(20).as_deref(), Some("Allen"));
+        assert_eq!(last(11).as_deref(), Some("N11"));
+        // The search index followed: old names are gone, new ones are found.
+        let found = |text: &str| -> Vec<UserId> {
+            let mut ids: Vec<UserId> = cache
+                .search(1, text, 50)
+                .unwrap()
+                .into_iter()
+                .map(|hit| hit.member.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(found("dijkstra"), vec![10]);
+        assert_eq!(found("allen"), vec![20]);
+        assert!(found("hopper").is_empty() && found("turing").is_empty());
+        assert!(found("liskov").is_empty());
+    }
+
     use crate::cache::OrgListChange;
 }
