@@ -5,7 +5,7 @@ use super::Cache;
 use crate::error::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use orgdesk_domain::wire::{Change, ChangesPage, Member, OrgId, UserId};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// What applying one page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,6 +106,29 @@ pub(crate) fn upsert_member(conn: &Connection, org: OrgId, member: &Member) -> R
     Ok(())
 }
 
+/// The row id of a cached member, the key of its search index entries.
+pub(crate) fn member_rowid(conn: &Connection, org: OrgId, user: UserId) -> Result<Option<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM members WHERE org_id = ?1 AND user_id = ?2")?;
+    Ok(stmt
+        .query_row(params![org, user], |row| row.get(0))
+        .optional()?)
+}
+
+/// The sort key that makes writes to the search index cheap: the member's row id, and
+/// `i64::MAX` (last) for a member not cached yet (inserted with a new, higher row id) or
+/// for a write that is not to a member. FTS5 flushes its pending terms to a new segment
+/// whenever a write's row id is lower than the previous one's, so rows written in feed (or
+/// staging) order wrote, and later merged, a segment per member; in row id order they
+/// write one per transaction. Changes to distinct rows commute, and a stable sort keeps
+/// two changes to one member in their order.
+pub(crate) fn index_order(conn: &Connection, org: OrgId, user: Option<UserId>) -> Result<i64> {
+    Ok(match user {
+        Some(user) => member_rowid(conn, org, user)?.unwrap_or(i64::MAX),
+        None => i64::MAX,
+    })
+}
+
 pub(crate) fn delete_member(conn: &Connection, org: OrgId, user: UserId) -> Result<usize> {
     let mut stmt = conn.prepare_cached("DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")?;
     Ok(stmt.execute(params![org, user])?)
@@ -186,7 +209,20 @@ fn apply_page_in(
 ) -> Result<PageApplied> {
     let tx = conn.transaction()?;
     let mut applied = PageApplied::default();
-    for change in &page.changes {
+    let mut changes: Vec<(i64, &Change)> = page.changes.iter().map(|c| (0, c)).collect();
+    // In bulk mode the search index is rebuilt at the end: nothing to order for.
+    if super::meta(&tx, super::META_FTS_STALE)?.is_none() {
+        for (key, change) in &mut changes {
+            let user = match change {
+                Change::Member(member) => Some(member.id),
+                Change::MemberRemoved { id } => Some(*id),
+                _ => None,
+            };
+            *key = index_order(&tx, org, user)?;
+        }
+        changes.sort_by_key(|(key, _)| *key);
+    }
+    for (_, change) in changes {
         apply_change(&tx, org, change, &mut applied)?;
     }
     let synced_at = (!page.has_more).then(|| timestamp(now));
@@ -460,6 +496,52 @@ pub(crate) mod tests {
         let org = cache.org(1).unwrap().unwrap();
         assert_eq!((org.cursor.as_str(), org.scope_version), ("0", 2));
         assert!(cache.member(1, 10).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_page_written_in_row_order_keeps_each_members_changes_in_feed_order() {
+        let (_dir, cache) = temp_cache();
+        cache
+            .replace_org_list(&[access(1, Role::Admin, 1)], now())
+            .unwrap();
+        let first = (10..13)
+            .map(|id| Change::Member(Box::new(member(id, "Ada", &format!("N{id}"), Role::Member))))
+            .collect();
+        cache
+            .apply_page(1, &page(first, "c1", true), now())
+            .unwrap();
+        // Feed order is not row order: 12, then 10 twice, then a new member twice, then 12 gone.
+        let second = vec![
+            Change::Member(Box::new(member(12, "Grace", "Hopper", Role::Member))),
+            Change::Member(Box::new(member(10, "Alan", "Turing", Role::Member))),
+            Change::Member(Box::new(member(10, "Edsger", "Dijkstra", Role::Member))),
+            Change::Member(Box::new(member(20, "Barbara", "Liskov", Role::Member))),
+            Change::Member(Box::new(member(20, "Frances", "Allen", Role::Member))),
+            Change::MemberRemoved { id: 12 },
+        ];
+        cache
+            .apply_page(1, &page(second, "c2", false), now())
+            .unwrap();
+        assert!(cache.member(1, 12).unwrap().is_none());
+        let last = |id| cache.member(1, id).unwrap().unwrap().profile.last_name;
+        assert_eq!(last(10).as_deref(), Some("Dijkstra"));
+        assert_eq!(last(20).as_deref(), Some("Allen"));
+        assert_eq!(last(11).as_deref(), Some("N11"));
+        // The search index followed: old names are gone, new ones are found.
+        let found = |text: &str| -> Vec<UserId> {
+            let mut ids: Vec<UserId> = cache
+                .search(1, text, 50)
+                .unwrap()
+                .into_iter()
+                .map(|hit| hit.member.id)
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(found("dijkstra"), vec![10]);
+        assert_eq!(found("allen"), vec![20]);
+        assert!(found("hopper").is_empty() && found("turing").is_empty());
+        assert!(found("liskov").is_empty());
     }
 
     use crate::cache::OrgListChange;
