@@ -5,6 +5,8 @@
 //! pass `today` in.
 
 pub mod error;
+pub mod export;
+pub mod import;
 pub mod invariants;
 pub mod permission;
 pub mod role;
