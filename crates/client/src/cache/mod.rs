@@ -18,7 +18,10 @@ pub use orgs::{CachedOrg, OrgListChange};
 pub use roster::{RosterQuery, SearchHit};
 
 /// Numbered migrations, applied in order and recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("migrations/0001_cache.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("migrations/0001_cache.sql")),
+    (2, include_str!("migrations/0002_imports.sql")),
+];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load
 /// (first sync, rebuild) and replaced by one `rebuild` at the end, which is several times
