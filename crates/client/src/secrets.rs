@@ -7,6 +7,13 @@
 //! find the same key (the persistent keyring outlives the session for a few days, and a
 //! reboot clears it: then the user signs in again). `ORGDESK_KEYRING=secret-service`
 //! picks the desktop's Secret Service instead.
+//!
+//! A process started outside a login session (CI, cron, an SSH command) has no session
+//! keyring of its own; keyutils then falls back to the user-session keyring, where the
+//! persistent keyring is not "possessed" and linking into it is refused (EACCES). So on
+//! Linux every keyring operation runs on a short-lived thread that first joins a session
+//! keyring (a new anonymous one if there is none; the login session's otherwise):
+//! credentials, and so session keyrings, are per thread.
 
 use crate::error::{Error, Result};
 
@@ -40,28 +47,50 @@ fn entry(profile_id: &str) -> Result<keyring::Entry> {
     keyring::Entry::new(SERVICE, profile_id).map_err(|e| Error::Keyring(e.to_string()))
 }
 
+#[cfg(target_os = "linux")]
+fn on_keyring_thread<T: Send>(op: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    use linux_keyutils::{KeyRing, KeyRingIdentifier};
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                KeyRing::from_special_id(KeyRingIdentifier::Session, true)
+                    .map_err(|e| Error::Keyring(format!("no session keyring: {e}")))?;
+                op()
+            })
+            .join()
+            .map_err(|_| Error::Task("the keyring thread panicked".into()))?
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn on_keyring_thread<T: Send>(op: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    op()
+}
+
 /// Stores the session token of a profile.
 pub fn save_token(profile_id: &str, token: &str) -> Result<()> {
-    entry(profile_id)?
-        .set_password(token)
-        .map_err(|e| Error::Keyring(e.to_string()))
+    on_keyring_thread(|| {
+        entry(profile_id)?
+            .set_password(token)
+            .map_err(|e| Error::Keyring(e.to_string()))
+    })
 }
 
 /// The session token of a profile, if signed in.
 pub fn load_token(profile_id: &str) -> Result<Option<String>> {
-    match entry(profile_id)?.get_password() {
+    on_keyring_thread(|| match entry(profile_id)?.get_password() {
         Ok(token) => Ok(Some(token)),
         Err(KeyringError::NoEntry) => Ok(None),
         Err(e) => Err(Error::Keyring(e.to_string())),
-    }
+    })
 }
 
 /// Forgets the session token of a profile (nothing to do if there is none).
 pub fn delete_token(profile_id: &str) -> Result<()> {
-    match entry(profile_id)?.delete_credential() {
+    on_keyring_thread(|| match entry(profile_id)?.delete_credential() {
         Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
         Err(e) => Err(Error::Keyring(e.to_string())),
-    }
+    })
 }
 
 #[cfg(not(target_os = "linux"))]

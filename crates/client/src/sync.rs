@@ -59,6 +59,9 @@ pub struct SyncReport {
     pub org_changes: Vec<OrgListChange>,
     pub pushed: BatchOutcome,
     pub pulled: Vec<(OrgId, usize)>,
+    /// Opened orgs whose roster the caller's role may not list (a member or guest where
+    /// the member directory is off): nothing to cache, not an error.
+    pub not_listable: Vec<OrgId>,
 }
 
 /// One org's change feed.
@@ -199,16 +202,19 @@ pub async fn sync(
     progress(SyncProgress::Orgs {
         changes: org_changes.clone(),
     });
-    if let Some(orgs) = &options.orgs {
-        for &org in orgs {
-            cache.run(move |c| c.open_org(org)).await?;
-        }
-    }
     let cached = cache.run(|c| c.orgs()).await?;
+    // An asked-for org that is no longer accessible was just purged (the report says so).
     let wanted: Vec<OrgId> = match &options.orgs {
-        Some(orgs) => orgs.clone(),
+        Some(orgs) => orgs
+            .iter()
+            .copied()
+            .filter(|id| cached.iter().any(|o| o.id == *id))
+            .collect(),
         None => cached.iter().filter(|o| o.opened).map(|o| o.id).collect(),
     };
+    for &org in &wanted {
+        cache.run(move |c| c.open_org(org)).await?;
+    }
     let mut report = SyncReport {
         org_changes,
         ..SyncReport::default()
@@ -228,6 +234,7 @@ pub async fn sync(
     for org in wanted {
         match (ChangeFeed { api, cache, org }).pull(progress).await {
             Ok(rows) => report.pulled.push((org, rows)),
+            Err(error) if error.is_api(ErrorCode::Forbidden) => report.not_listable.push(org),
             Err(error) => {
                 pulled = Err(error);
                 break;

@@ -371,13 +371,23 @@ pub struct ChangesPage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    Org(OrgInfo),
+    /// Nested, because `OrgInfo` has a `kind` field of its own that would collide with
+    /// the tag.
+    Org {
+        org: OrgInfo,
+    },
     Member(Box<Member>),
-    MemberRemoved { id: UserId },
+    MemberRemoved {
+        id: UserId,
+    },
     Workspace(Workspace),
-    WorkspaceRemoved { id: WorkspaceId },
+    WorkspaceRemoved {
+        id: WorkspaceId,
+    },
     PropertyDefinition(PropertyDefinition),
-    PropertyDefinitionRemoved { id: PropertyId },
+    PropertyDefinitionRemoved {
+        id: PropertyId,
+    },
 }
 
 // ---- Sync: mutations -----------------------------------------------------------------
@@ -643,6 +653,26 @@ mod tests {
         let change = Change::MemberRemoved { id: 7 };
         let json = serde_json::to_value(&change).unwrap();
         assert_eq!(json, serde_json::json!({"kind": "member_removed", "id": 7}));
+    }
+
+    #[test]
+    fn an_org_change_keeps_the_org_kind_apart_from_the_tag() {
+        let change = Change::Org {
+            org: OrgInfo {
+                id: 1,
+                name: "Acme".into(),
+                kind: OrgKind::Client,
+                domains: Vec::new(),
+                settings: OrgSettings::default(),
+                partner_org_id: Some(2),
+                created_at: DateTime::<Utc>::default(),
+                version: 3,
+            },
+        };
+        let json = serde_json::to_value(&change).unwrap();
+        assert_eq!(json["kind"], "org");
+        assert_eq!(json["org"]["kind"], "client");
+        assert_eq!(serde_json::from_value::<Change>(json).unwrap(), change);
     }
 
     #[test]

@@ -189,7 +189,7 @@ async fn read(
     if org_seq > since && org_seq <= upto {
         entries.push(Entry {
             seq: org_seq,
-            change: Change::Org(org),
+            change: Change::Org { org },
         });
     }
 

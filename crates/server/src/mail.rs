@@ -116,15 +116,17 @@ async fn deliver(
                     .to(recipient)
                     .subject(text(&row, "subject")?)
                     .header(ContentType::TEXT_PLAIN)
-                    // 8bit keeps links on one line (no quoted-printable soft breaks) for
-                    // people reading the mailbox directory and for tests following links.
-                    .body(
-                        Body::new_with_encoding(
+                    // In the mailbox directory the body stays as written (links on one
+                    // line, no quoted-printable soft breaks) for people and tests reading
+                    // it; over SMTP lettre picks a transport-safe encoding.
+                    .body(match transport {
+                        Transport::Mailbox(_) => Body::new_with_encoding(
                             text(&row, "body")?,
-                            ContentTransferEncoding::EightBit,
+                            ContentTransferEncoding::Binary,
                         )
-                        .map_err(|_| Error::internal("mail body not encodable as 8bit"))?,
-                    )
+                        .map_err(|_| Error::internal("mail body not encodable"))?,
+                        Transport::Smtp(_) => Body::new(text(&row, "body")?),
+                    })
                     .map_err(|e| Error::internal(format!("mail: {e}")))?;
                 match transport {
                     Transport::Smtp(smtp) => smtp

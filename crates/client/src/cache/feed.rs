@@ -126,7 +126,7 @@ fn apply_change(
             delete_member(conn, org, *id)?;
             applied.removals += 1;
         }
-        Change::Org(info) => {
+        Change::Org { org: info } => {
             if info.id != org {
                 return Err(Error::Protocol(format!(
                     "the feed of organization {org} sent organization {}",
@@ -334,7 +334,7 @@ pub(crate) mod tests {
         let bad = page(
             vec![
                 Change::Member(Box::new(member(10, "Ada", "Lovelace", Role::Admin))),
-                Change::Org(wrong),
+                Change::Org { org: wrong },
             ],
             "c2",
             false,

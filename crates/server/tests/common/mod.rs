@@ -1,6 +1,6 @@
 //! The test harness: a real server on port 0 over SQLite or a fresh PostgreSQL database,
 //! a mailbox directory, and a small HTTP client that signs in.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use orgdesk_server::{NewOrg, RunningServer, Settings};
 use reqwest::{Method, StatusCode};
@@ -152,7 +152,18 @@ impl TestServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("no mail to {to} arrived in {}", self.mailbox.display());
+        let all: Vec<String> = std::fs::read_dir(&self.mailbox)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        panic!(
+            "no mail to {to} arrived in {}; there are: {all:#?}",
+            self.mailbox.display()
+        );
     }
 
     pub fn mails_to(&self, to: &str) -> Vec<String> {
@@ -169,6 +180,31 @@ impl TestServer {
                     .any(|line| line.starts_with("To: ") && line.contains(to))
             })
             .collect()
+    }
+
+    /// Follows an invitation link: the page, then its form with `password`.
+    pub async fn accept_invitation(
+        &self,
+        link: &str,
+        password: Option<&str>,
+    ) -> (StatusCode, String) {
+        let page = self.http.get(link).send().await.expect("invitation page");
+        assert_eq!(page.status(), StatusCode::OK, "invitation page {link}");
+        let html = page.text().await.expect("page body");
+        assert!(html.contains("<form method=\"post\""), "{html}");
+        let body = password
+            .map(|p| format!("password={p}"))
+            .unwrap_or_default();
+        let answer = self
+            .http
+            .post(link)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("accept");
+        let status = answer.status();
+        (status, answer.text().await.expect("answer body"))
     }
 
     pub async fn invitation_link(&self, to: &str) -> String {
@@ -266,7 +302,6 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
 }
 
 /// Instantiates each story (an `async fn(Backend)`) once per backend.
-
 macro_rules! stories {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -289,7 +324,6 @@ macro_rules! stories {
 }
 
 /// Starts the server for a story, or returns from it (skipped) when the backend is absent.
-
 macro_rules! server {
     ($backend:expr) => {
         match crate::common::TestServer::start($backend).await {
