@@ -258,6 +258,24 @@ struct RowRecord {
     planned: Planned,
 }
 
+/// A row's cells as stored (as written, or as the user edited them) and its marks.
+#[derive(Debug, Clone)]
+struct KeptRow {
+    cells: Vec<String>,
+    edited: bool,
+    dropped: bool,
+}
+
+/// The stored rows of an import by row number.
+type Kept = BTreeMap<u32, KeptRow>;
+
+/// One of a confirmed row's mutations as the outbox has it now.
+struct Outcome {
+    state: String,
+    code: Option<String>,
+    message: Option<String>,
+}
+
 /// The import as stored, for re-planning.
 struct Stored {
     org: OrgId,
@@ -304,10 +322,7 @@ fn load_stored(conn: &Connection, id: ImportId) -> Result<Stored> {
 }
 
 /// The stored cells, edit and drop marks of an import's rows.
-fn stored_rows(
-    conn: &Connection,
-    id: ImportId,
-) -> Result<BTreeMap<u32, (Vec<String>, bool, bool)>> {
+fn stored_rows(conn: &Connection, id: ImportId) -> Result<Kept> {
     let mut stmt = conn.prepare_cached(
         "SELECT row_number, cells, edited, dropped FROM import_rows WHERE import_id = ?1",
     )?;
@@ -315,7 +330,12 @@ fn stored_rows(
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
         let cells: Vec<String> = serde_json::from_str(str_at(row, 1)?)?;
-        out.insert(row.get(0)?, (cells, row.get(2)?, row.get(3)?));
+        let kept = KeptRow {
+            cells,
+            edited: row.get(2)?,
+            dropped: row.get(3)?,
+        };
+        out.insert(row.get(0)?, kept);
     }
     Ok(out)
 }
@@ -326,7 +346,7 @@ fn plan_import(
     conn: &Connection,
     org: OrgId,
     stored: &Stored,
-    kept: &BTreeMap<u32, (Vec<String>, bool, bool)>,
+    kept: &Kept,
     today: NaiveDate,
 ) -> Result<(Summary, Vec<RowRecord>)> {
     let mut facts = OrgFacts::load(conn, org)?;
@@ -339,7 +359,7 @@ fn plan_import(
     };
     let invalid = |e: orgdesk_domain::import::ImportError| Error::Invalid(e.to_string());
     let (mut parsed, table) = if stored.summary.form {
-        let rows: Vec<Vec<String>> = kept.values().map(|(cells, ..)| cells.clone()).collect();
+        let rows: Vec<Vec<String>> = kept.values().map(|k| k.cells.clone()).collect();
         let numbers: Vec<u32> = kept.keys().copied().collect();
         let mut parsed = parse_form(&stored.summary.headers, &rows, &options).map_err(invalid)?;
         // The form numbers rows 1..N by position; the stored numbers are the same ones,
@@ -354,9 +374,9 @@ fn plan_import(
             headers: stored.summary.headers.clone(),
             rows: kept
                 .iter()
-                .map(|(number, (cells, ..))| RawRow {
+                .map(|(number, k)| RawRow {
                     row_number: *number,
-                    cells: cells.clone(),
+                    cells: k.cells.clone(),
                 })
                 .collect(),
         };
@@ -370,8 +390,8 @@ fn plan_import(
     // Rows the user edited are read again from their edited cells, by the same rules.
     let edited: Vec<(u32, &Vec<String>)> = kept
         .iter()
-        .filter(|(_, (_, edited, _))| *edited && !stored.summary.form)
-        .map(|(number, (cells, ..))| (*number, cells))
+        .filter(|(_, k)| k.edited && !stored.summary.form)
+        .map(|(number, k)| (*number, &k.cells))
         .collect();
     for (number, cells) in &edited {
         let again =
@@ -402,7 +422,7 @@ fn plan_import(
     for row in &parsed.rows {
         let number = row.row_number();
         let (cells, edited, dropped) = match kept.get(&number) {
-            Some((cells, edited, dropped)) => (cells.clone(), *edited, *dropped),
+            Some(k) => (k.cells.clone(), k.edited, k.dropped),
             None => (
                 cells_by_row.remove(&number).unwrap_or_default(),
                 false,
@@ -450,8 +470,6 @@ fn plan_import(
         warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
         form: stored.summary.form,
     };
-    drop(planner);
-    parsed.rows.clear();
     Ok((summary, records))
 }
 
@@ -604,7 +622,14 @@ impl Cache {
         // Blank form rows are skipped by the parser but keep their numbers.
         let kept = (1u32..)
             .zip(rows)
-            .map(|(number, cells)| (number, (cells.clone(), false, false)))
+            .map(|(number, cells)| {
+                let kept = KeptRow {
+                    cells: cells.clone(),
+                    edited: false,
+                    dropped: false,
+                };
+                (number, kept)
+            })
             .collect();
         let options = StageOptions {
             file_name: FORM_FILE_NAME,
@@ -620,7 +645,7 @@ impl Cache {
         &self,
         stored: Stored,
         file_name: &str,
-        kept: &BTreeMap<u32, (Vec<String>, bool, bool)>,
+        kept: &Kept,
         options: &StageOptions<'_>,
     ) -> Result<StagedImport> {
         let mut conn = self.lock();
@@ -695,7 +720,7 @@ impl Cache {
         today: NaiveDate,
     ) -> Result<StagedRow> {
         self.replan(id, today, |summary, kept| {
-            let (cells, edited, _) = kept
+            let KeptRow { cells, edited, .. } = kept
                 .get_mut(&row_number)
                 .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?;
             for (header, value) in edits {
@@ -732,10 +757,9 @@ impl Cache {
         today: NaiveDate,
     ) -> Result<()> {
         self.replan(id, today, |_, kept| {
-            let (_, _, mark) = kept
-                .get_mut(&row_number)
-                .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?;
-            *mark = dropped;
+            kept.get_mut(&row_number)
+                .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?
+                .dropped = dropped;
             Ok(())
         })
     }
@@ -744,7 +768,7 @@ impl Cache {
         &self,
         id: ImportId,
         today: NaiveDate,
-        change: impl FnOnce(&Summary, &mut BTreeMap<u32, (Vec<String>, bool, bool)>) -> Result<()>,
+        change: impl FnOnce(&Summary, &mut Kept) -> Result<()>,
     ) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -832,8 +856,7 @@ impl Cache {
         let stored = load_stored(&conn, id)?;
         let kept = stored_rows(&conn, id)?;
         // Per row: (any rejected message, any conflict, any open, all applied).
-        let mut outcomes: HashMap<u32, Vec<(String, Option<String>, Option<String>)>> =
-            HashMap::new();
+        let mut outcomes: HashMap<u32, Vec<Outcome>> = HashMap::new();
         {
             let mut stmt = conn.prepare_cached(
                 "SELECT m.row_number, o.state, o.result_code, o.result_message
@@ -842,11 +865,11 @@ impl Cache {
             )?;
             let mut rows = stmt.query(params![id])?;
             while let Some(row) = rows.next()? {
-                outcomes.entry(row.get(0)?).or_default().push((
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                ));
+                outcomes.entry(row.get(0)?).or_default().push(Outcome {
+                    state: row.get(1)?,
+                    code: row.get(2)?,
+                    message: row.get(3)?,
+                });
             }
         }
         let mut counts = ReportCounts::default();
@@ -897,7 +920,10 @@ impl Cache {
             headers: stored.summary.headers.clone(),
             rows: kept
                 .into_iter()
-                .map(|(row_number, (cells, ..))| RawRow { row_number, cells })
+                .map(|(row_number, k)| RawRow {
+                    row_number,
+                    cells: k.cells,
+                })
                 .collect(),
         };
         Ok(ImportReport {
@@ -910,25 +936,28 @@ impl Cache {
 }
 
 /// One confirmed row's result from its mutations' outbox states.
-fn row_result(
-    outcomes: &[(String, Option<String>, Option<String>)],
-    done: &str,
-    counts: &mut ReportCounts,
-) -> String {
-    if let Some((_, code, message)) = outcomes.iter().find(|(state, ..)| state == "rejected") {
+fn row_result(outcomes: &[Outcome], done: &str, counts: &mut ReportCounts) -> String {
+    let has = |state: &str| outcomes.iter().any(|o| o.state == state);
+    if let Some(rejected) = outcomes.iter().find(|o| o.state == "rejected") {
         counts.failed += 1;
-        let code = code.as_deref().unwrap_or(ErrorCode::Internal.as_str());
-        return format!("{code}: {}", message.as_deref().unwrap_or_default());
+        let code = rejected
+            .code
+            .as_deref()
+            .unwrap_or(ErrorCode::Internal.as_str());
+        return format!(
+            "{code}: {}",
+            rejected.message.as_deref().unwrap_or_default()
+        );
     }
-    if outcomes.iter().any(|(state, ..)| state == "conflict") {
+    if has("conflict") {
         counts.failed += 1;
         return "conflict: the user was changed on the server after this import was staged; resolve it in the outbox".to_owned();
     }
-    if outcomes.iter().any(|(state, ..)| state == "pending") {
+    if has("pending") {
         counts.not_sent += 1;
         return String::new();
     }
-    if outcomes.iter().all(|(state, ..)| state == "applied") {
+    if outcomes.iter().all(|o| o.state == "applied") {
         if done == "created" {
             counts.created += 1;
         } else {
