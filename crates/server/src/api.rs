@@ -213,6 +213,10 @@ async fn edit_billing(
     Ok(Json(orgs::edit_billing(&state, &caller, edit).await?))
 }
 
+async fn cancel_subscription(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
+    Ok(Json(orgs::cancel_subscription(&state, &caller).await?))
+}
+
 async fn clients(State(state): St, caller: OrgCaller) -> Result<impl IntoResponse> {
     Ok(Json(orgs::clients(&state, &caller).await?))
 }
@@ -252,8 +256,15 @@ async fn change_member(
     change: MutationKind,
     base_version: Option<i64>,
 ) -> Result<Response> {
-    let outcome =
-        members::apply(state, caller, &change, Precondition { base_version }, None).await?;
+    let outcome = members::apply(
+        state,
+        caller,
+        &change,
+        Precondition { base_version },
+        None,
+        &mut members::BatchCache::default(),
+    )
+    .await?;
     let Outcome::Applied(applied) = outcome else {
         return Err(Error::internal("a REST change was answered as a replay"));
     };
@@ -744,6 +755,20 @@ fn routes() -> Routes {
         WRITE,
     )
     .add(
+        M::POST,
+        "/api/v1/orgs/{org}/billing/cancel",
+        post(cancel_subscription),
+        "Cancel the subscription (admins only)",
+        "orgs",
+        None,
+        &[
+            E::Unauthenticated,
+            E::Forbidden,
+            E::NotFound,
+            E::InvalidState,
+        ],
+    )
+    .add(
         M::GET,
         "/api/v1/orgs/{org}/clients",
         get(clients),
@@ -1026,6 +1051,23 @@ pub fn router(state: SharedState) -> Router {
         .merge(docs)
 }
 
+/// Every error body: `{ "code": one of SPEC's codes, "message": for a person }`.
+fn api_error_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::{ObjectBuilder, Type};
+    let code = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+        .build();
+    let message = ObjectBuilder::new().schema_type(Type::String).build();
+    ObjectBuilder::new()
+        .property("code", code)
+        .property("message", message)
+        .required("code")
+        .required("message")
+        .build()
+        .into()
+}
+
 /// The OpenAPI 3.1 document of [`operations`].
 pub fn openapi(operations: &[Operation]) -> serde_json::Value {
     use utoipa::openapi::path::{
@@ -1095,9 +1137,7 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
                 .push(code.as_str());
         }
         for (status, codes) in by_status {
-            let error = ObjectBuilder::new()
-                .description(Some("ApiError: { code, message }"))
-                .build();
+            let error = utoipa::openapi::Ref::from_schema_name("ApiError");
             builder = builder.response(
                 status.to_string(),
                 ResponseBuilder::new()
@@ -1124,6 +1164,7 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
         .paths(paths.build())
         .components(Some(
             ComponentsBuilder::new()
+                .schema("ApiError", api_error_schema())
                 .security_scheme(
                     "bearer",
                     SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),

@@ -331,8 +331,14 @@ pub async fn push(
         ));
     }
     let mut results = Vec::with_capacity(batch.mutations.len());
+    let mut cache = members::BatchCache::default();
+    // Replays answer from one look-up per batch; the check inside each mutation's
+    // transaction still guards against two pushes of the same id racing.
+    let mut stored = stored_results(state, caller, &batch.mutations).await?;
     for mutation in batch.mutations {
-        let outcome = if mutation.id.is_empty() || mutation.id.len() > MUTATION_ID_MAX_LEN {
+        let outcome = if let Some(outcome) = stored.remove(&mutation.id) {
+            outcome
+        } else if mutation.id.is_empty() || mutation.id.len() > MUTATION_ID_MAX_LEN {
             MutationOutcome::Rejected {
                 code: ErrorCode::InvalidInput,
                 message: format!("id: a mutation id has 1 to {MUTATION_ID_MAX_LEN} characters"),
@@ -341,7 +347,16 @@ pub async fn push(
             let pre = Precondition {
                 base_version: mutation.base_version,
             };
-            match members::apply(state, caller, &mutation.change, pre, Some(&mutation.id)).await {
+            match members::apply(
+                state,
+                caller,
+                &mutation.change,
+                pre,
+                Some(&mutation.id),
+                &mut cache,
+            )
+            .await
+            {
                 Ok(Outcome::Applied(applied)) => MutationOutcome::Applied {
                     user_id: applied.user_id,
                     version: applied.version,
@@ -356,6 +371,30 @@ pub async fn push(
         });
     }
     Ok(MutationResults { results })
+}
+
+async fn stored_results(
+    state: &AppState,
+    caller: &OrgCaller,
+    mutations: &[orgdesk_domain::wire::Mutation],
+) -> Result<std::collections::HashMap<String, MutationOutcome>> {
+    let mut stored = std::collections::HashMap::new();
+    for chunk in mutations.chunks(500) {
+        let mut q = Query::new("");
+        let account = q.int(caller.account_id);
+        let ids: Vec<String> = chunk.iter().map(|m| q.text(m.id.clone())).collect();
+        q.push(&format!(
+            "SELECT mutation_id, result FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
+            ids.join(", ")
+        ));
+        for row in q.fetch_all(&state.store.pool).await? {
+            stored.insert(
+                text(&row, "mutation_id")?,
+                store::parse_json(&text(&row, "result")?, "mutation result")?,
+            );
+        }
+    }
+    Ok(stored)
 }
 
 /// Turns a failed mutation into its answer: a conflict (with the current row) when the row

@@ -187,7 +187,7 @@ pub struct NewOrg {
 pub async fn create_org(settings: &Settings, new: NewOrg) -> Result<CreatedOrg> {
     let store = store::Store::connect(&settings.database, 2).await?;
     let base_url = if settings.public_base_url.is_empty() {
-        Settings::default().public_base_url
+        format!("http://{}", settings.listen)
     } else {
         settings.public_base_url.clone()
     };

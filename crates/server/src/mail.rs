@@ -106,6 +106,10 @@ async fn deliver(
     .fetch_all(&store.pool)
     .await?;
     let more = rows.len() == 500;
+    // Sent messages leave the outbox in one statement per batch (a write per message would
+    // compete with the changes for SQLite's write lock), also when a later one fails.
+    let mut sent_range: Option<(i64, i64)> = None;
+    let mut failure = None;
     for row in rows {
         let id = int(&row, "id")?;
         let to = text(&row, "recipient")?;
@@ -153,11 +157,21 @@ async fn deliver(
                 Ok(())
             }
         };
-        sent?;
-        sqlx::query("DELETE FROM mail_outbox WHERE id = $1")
-            .bind(id)
+        if let Err(error) = sent {
+            failure = Some(error);
+            break;
+        }
+        sent_range = Some((sent_range.map_or(id, |(first, _)| first), id));
+    }
+    if let Some((first, last)) = sent_range {
+        sqlx::query("DELETE FROM mail_outbox WHERE id >= $1 AND id <= $2")
+            .bind(first)
+            .bind(last)
             .execute(&store.pool)
             .await?;
     }
-    Ok(more)
+    match failure {
+        Some(error) => Err(error),
+        None => Ok(more),
+    }
 }

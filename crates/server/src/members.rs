@@ -342,10 +342,46 @@ pub async fn apply(
     change: &MutationKind,
     pre: Precondition,
     mutation_id: Option<&str>,
+    cache: &mut BatchCache,
 ) -> Result<Outcome> {
     // Hash outside the transaction: it takes tens of milliseconds and must not hold the
     // org's write lock.
     let prepared = prepare(change).await?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_apply(state, caller, change, pre, mutation_id, cache, &prepared).await {
+            Err(error) if attempt < 3 && is_transient(&error) => {
+                tracing::info!(%error, attempt, "retrying a change after a transient conflict");
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// A deadlock or serialisation failure (PostgreSQL; an account edit locks several orgs)
+/// or a busy database (SQLite): the transaction rolled back and can simply run again.
+fn is_transient(error: &Error) -> bool {
+    match error {
+        Error::Database(sqlx::Error::Database(db)) => {
+            matches!(
+                db.code().as_deref(),
+                Some("40P01" | "40001" | "5" | "517" | "6")
+            )
+        }
+        _ => false,
+    }
+}
+
+async fn try_apply(
+    state: &AppState,
+    caller: &OrgCaller,
+    change: &MutationKind,
+    pre: Precondition,
+    mutation_id: Option<&str>,
+    cache: &mut BatchCache,
+    prepared: &Prepared,
+) -> Result<Outcome> {
     let mut tx = state.store.begin().await?;
     let seq = store::next_seq(&mut tx, caller.org_id).await?;
     if let Some(id) = mutation_id
@@ -361,6 +397,7 @@ pub async fn apply(
         now: state.clock.now_ms(),
         today: state.clock.today(),
         mail_queued: false,
+        cache,
     };
     let applied = work.run(&mut tx, change, pre, prepared).await?;
     if let Some(id) = mutation_id {
@@ -410,6 +447,13 @@ pub async fn store_result(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// What one batch of changes may share: org-level facts that member changes never alter.
+#[derive(Debug, Default)]
+pub struct BatchCache {
+    org_name: Option<String>,
+    definitions: Option<Vec<PropertyDefinition>>,
 }
 
 /// What can be computed before the transaction (password hashes).
@@ -462,6 +506,7 @@ struct Work<'a> {
     now: i64,
     today: NaiveDate,
     mail_queued: bool,
+    cache: &'a mut BatchCache,
 }
 
 fn check_base(pre: Precondition, member: &Member) -> Result<()> {
@@ -497,7 +542,7 @@ impl Work<'_> {
         tx: &mut Tx,
         change: &MutationKind,
         pre: Precondition,
-        prepared: Prepared,
+        prepared: &Prepared,
     ) -> Result<Applied> {
         if let MutationKind::AddMember { member } = change {
             return self.add(tx, member, prepared).await;
@@ -592,11 +637,25 @@ impl Work<'_> {
         int(&row, "version")
     }
 
-    async fn org_name(&self, tx: &mut Tx) -> Result<String> {
-        Ok(sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1")
+    async fn org_name(&mut self, tx: &mut Tx) -> Result<String> {
+        if let Some(name) = &self.cache.org_name {
+            return Ok(name.clone());
+        }
+        let name: String = sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1")
             .bind(self.caller.org_id)
             .fetch_one(&mut **tx)
-            .await?)
+            .await?;
+        self.cache.org_name = Some(name.clone());
+        Ok(name)
+    }
+
+    async fn definitions(&mut self, tx: &mut Tx) -> Result<Vec<PropertyDefinition>> {
+        if let Some(definitions) = &self.cache.definitions {
+            return Ok(definitions.clone());
+        }
+        let definitions = property_definitions(&mut **tx, self.caller.org_id).await?;
+        self.cache.definitions = Some(definitions.clone());
+        Ok(definitions)
     }
 
     async fn check_workspaces(&self, tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>> {
@@ -621,7 +680,7 @@ impl Work<'_> {
         Ok(unique)
     }
 
-    async fn add(&mut self, tx: &mut Tx, new: &NewMember, prepared: Prepared) -> Result<Applied> {
+    async fn add(&mut self, tx: &mut Tx, new: &NewMember, prepared: &Prepared) -> Result<Applied> {
         let email = validate::email(&new.email)?;
         let existing = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
             .bind(&email)
@@ -649,7 +708,7 @@ impl Work<'_> {
         let workspaces = self.check_workspaces(tx, &new.workspaces).await?;
         invariants::guest_expiry(new.role, new.guest_expires, self.today)?;
         let profile = clean_profile(&new.profile)?;
-        let definitions = property_definitions(&mut **tx, self.caller.org_id).await?;
+        let definitions = self.definitions(tx).await?;
         let properties = merge_properties(&definitions, &PropertyValues::new(), &new.properties)?;
         if let Some(id) = account_id {
             let member: Option<i64> = sqlx::query_scalar(
@@ -717,7 +776,10 @@ impl Work<'_> {
         .bind(self.seq)
         .execute(&mut **tx)
         .await?;
-        store::clear_tombstone(tx, self.caller.org_id, TOMBSTONE_MEMBER, account_id).await?;
+        if existing.is_some() {
+            // Only an account that existed can have been a member before.
+            store::clear_tombstone(tx, self.caller.org_id, TOMBSTONE_MEMBER, account_id).await?;
+        }
         if !pending {
             let body = match (joins_existing, new.onboarding, &prepared.password) {
                 (true, _, _) => Some(format!(
@@ -776,7 +838,7 @@ impl Work<'_> {
         if let Some(changes) = &edit.profile {
             apply_profile_edit(&mut profile, changes)?;
         }
-        let definitions = property_definitions(&mut **tx, self.caller.org_id).await?;
+        let definitions = self.definitions(tx).await?;
         let properties = merge_properties(&definitions, &member.properties, &edit.properties)?;
         let mut set = String::new();
         let mut binds = Vec::new();
@@ -1072,15 +1134,28 @@ fn invitation_body(org_name: &str, base_url: &str, token: &str, expires: i64) ->
 pub async fn insert_account(tx: &mut Tx, email: &str, profile: &Profile, now: i64) -> Result<i64> {
     let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO accounts (email, email_domain, sort_name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO accounts (email, email_domain, sort_name, created_at, display_name, first_name, \
+         last_name, phone, title, company, office, street, postal_code, city, cell_phone, home_phone) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(email)
     .bind(domain)
     .bind(sort_name(email, profile))
     .bind(now)
+    .bind(&profile.display_name)
+    .bind(&profile.first_name)
+    .bind(&profile.last_name)
+    .bind(&profile.phone)
+    .bind(&profile.title)
+    .bind(&profile.company)
+    .bind(&profile.office)
+    .bind(&profile.street)
+    .bind(&profile.postal_code)
+    .bind(&profile.city)
+    .bind(&profile.cell_phone)
+    .bind(&profile.home_phone)
     .fetch_one(&mut **tx)
     .await?;
-    update_account_profile(tx, id, email, profile).await?;
     Ok(id)
 }
 

@@ -382,6 +382,34 @@ pub async fn edit_billing(
     Ok(after)
 }
 
+/// Cancels the subscription (the matrix puts it with deleting the org): the plan becomes
+/// `cancelled`; the org and its users stay.
+pub async fn cancel_subscription(state: &AppState, caller: &OrgCaller) -> Result<BillingInfo> {
+    caller.can(Action::DeleteOrg)?;
+    let mut tx = state.store.begin().await?;
+    let before = load_billing(&mut *tx, caller.org_id).await?;
+    if before.plan == "cancelled" {
+        return Err(Error::with_message(
+            ErrorCode::InvalidState,
+            "The subscription is already cancelled.",
+        ));
+    }
+    sqlx::query("UPDATE orgs SET plan = 'cancelled' WHERE id = $1")
+        .bind(caller.org_id)
+        .execute(&mut *tx)
+        .await?;
+    let after = BillingInfo {
+        plan: "cancelled".into(),
+        ..before.clone()
+    };
+    let mut event = audit(caller, "billing.cancelled", "billing", Some(caller.org_id));
+    event.before = Some(serde_json::json!(before));
+    event.after = Some(serde_json::json!(after));
+    store::record_audit(&mut tx, event, state.clock.now_ms()).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// Deletes the org and everything in it. A partner org with clients is refused: the
 /// clients would be left without their partner.
 pub async fn delete(state: &AppState, caller: &OrgCaller) -> Result<()> {

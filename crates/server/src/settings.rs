@@ -62,7 +62,7 @@ impl Default for Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database: "sqlite://orgdesk.db".to_owned(),
-            public_base_url: "http://127.0.0.1:8080".to_owned(),
+            public_base_url: String::new(),
             mail: MailSettings::default(),
             session_idle_hours: 12,
             session_absolute_days: 30,
@@ -84,10 +84,28 @@ impl Settings {
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment
-            .merge(Env::prefixed("ORGDESK_").split("__"))
-            .extract()
-            .map_err(Box::new)
+        // Only the settings' own keys: other ORGDESK_* variables (the test scripts' ones,
+        // the client's) are not the server's business.
+        const KEYS: [&str; 11] = [
+            "listen",
+            "database",
+            "public_base_url",
+            "mail",
+            "session_idle_hours",
+            "session_absolute_days",
+            "tombstone_retention_days",
+            "mutation_result_days",
+            "sign_in_failures",
+            "sign_in_window_minutes",
+            "max_connections",
+        ];
+        let env = Env::prefixed("ORGDESK_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            KEYS.iter().any(|k| {
+                key == *k || key.starts_with(&format!("{k}__")) || key.starts_with(&format!("{k}."))
+            })
+        });
+        figment.merge(env).extract().map_err(Box::new)
     }
 
     /// A settings set for tests and the desktop's demo: port 0, the given database, mail
@@ -96,8 +114,6 @@ impl Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database: database.into(),
-            // Filled in with the bound address at start.
-            public_base_url: String::new(),
             mail: MailSettings {
                 mailbox_dir: mailbox_dir.into(),
                 ..MailSettings::default()
@@ -152,6 +168,30 @@ impl fmt::Debug for MailSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settings_file_overrides_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("orgdesk.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\ndatabase = \"postgres://db/orgdesk\"\n[mail]\nmailbox_dir = \"/var/mail/orgdesk\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(settings.listen.port(), 9000);
+        assert_eq!(
+            settings.mail.mailbox_dir,
+            PathBuf::from("/var/mail/orgdesk")
+        );
+        assert_eq!(settings.session_idle_hours, 12, "a default");
+        let unknown = dir.path().join("typo.toml");
+        std::fs::write(&unknown, "lisen = \"0.0.0.0:1\"\n").unwrap();
+        assert!(
+            Settings::load(Some(&unknown)).is_err(),
+            "unknown keys are refused"
+        );
+    }
 
     #[test]
     fn secrets_in_urls_are_redacted_in_debug() {

@@ -1300,6 +1300,28 @@ async fn org_info_settings_and_billing_follow_the_matrix(backend: Backend) {
         admin.get(&format!("/api/v1/orgs/{org}/billing")).await.1,
         billing
     );
+    let (_, billing_admin) = s
+        .member(&admin, org, "billing@acme.example", "billing_admin")
+        .await;
+    assert_error(
+        &billing_admin
+            .post_empty(&format!("/api/v1/orgs/{org}/billing/cancel"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    let (status, cancelled) = admin
+        .post_empty(&format!("/api/v1/orgs/{org}/billing/cancel"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["plan"], "cancelled");
+    assert_error(
+        &admin
+            .post_empty(&format!("/api/v1/orgs/{org}/billing/cancel"))
+            .await,
+        StatusCode::CONFLICT,
+        "invalid_state",
+    );
     assert_error(
         &admin
             .post(

@@ -51,7 +51,35 @@ pub struct TestServer {
     pub server: RunningServer,
     pub mailbox: PathBuf,
     pub http: reqwest::Client,
+    /// The PostgreSQL server and the test's database, dropped with the test.
+    postgres: Option<(String, String)>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let Some((url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -67,9 +95,17 @@ impl TestServer {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let database = match backend {
-            Backend::Sqlite => dir.path().join("orgdesk.db").display().to_string(),
-            Backend::Postgres => fresh_postgres_database(&postgres_url()?).await,
+        let (database, postgres) = match backend {
+            Backend::Sqlite => (dir.path().join("orgdesk.db").display().to_string(), None),
+            Backend::Postgres => {
+                let server = postgres_url()?;
+                let database = fresh_postgres_database(&server).await;
+                let name = database
+                    .rsplit_once('/')
+                    .map(|(_, name)| name.to_owned())
+                    .unwrap_or_default();
+                (database, Some((server, name)))
+            }
         };
         let mailbox = dir.path().join("mailbox");
         let settings = Settings::local(database, &mailbox);
@@ -80,6 +116,7 @@ impl TestServer {
             server,
             mailbox,
             http: reqwest::Client::new(),
+            postgres,
             _dir: dir,
         })
     }
@@ -302,6 +339,7 @@ pub fn assert_error(answer: &(StatusCode, Value), status: StatusCode, code: &str
 }
 
 /// Instantiates each story (an `async fn(Backend)`) once per backend.
+#[allow(unused_macros)]
 macro_rules! stories {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -324,6 +362,7 @@ macro_rules! stories {
 }
 
 /// Starts the server for a story, or returns from it (skipped) when the backend is absent.
+#[allow(unused_macros)]
 macro_rules! server {
     ($backend:expr) => {
         match crate::common::TestServer::start($backend).await {

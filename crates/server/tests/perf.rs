@@ -1,0 +1,145 @@
+//! Measurements of the sync protocol's performance targets. Ignored by default (they
+//! measure, they do not assert behaviour); run them optimised:
+//! `cargo test --release -p orgdesk-server --test perf -- --ignored --nocapture --test-threads 1`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Api, Backend, TestServer};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Instant;
+
+/// Seeds `count` active members straight into the database (the API path is what the
+/// other measurements time).
+async fn seed_members(s: &TestServer, org: i64, count: usize) {
+    let pool = &s.server.store().pool;
+    let mut tx = pool.begin().await.unwrap();
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE orgs SET change_seq = change_seq + 1 WHERE id = $1 RETURNING change_seq",
+    )
+    .bind(org)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(200) {
+        let mut accounts = String::from(
+            "INSERT INTO accounts (email, email_domain, sort_name, display_name, title, created_at) VALUES ",
+        );
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|n| format!("('user{n}@seed.example', 'seed.example', 'user {n:06}', 'User {n:06}', 'Engineer', 0)"))
+            .collect();
+        accounts.push_str(&values.join(", "));
+        sqlx::query(sqlx::AssertSqlSafe(accounts))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO memberships (org_id, account_id, role, status, created_at, seq, version) \
+         SELECT $1, id, 'member', 'active', 0, $2 - $3 + id, 1 FROM accounts WHERE email_domain = 'seed.example'",
+    )
+    .bind(org)
+    .bind(seq)
+    .bind(count as i64 + 1)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn pull_everything(api: &Api, org: i64) -> usize {
+    let mut cursor = "0".to_owned();
+    let mut rows = 0;
+    loop {
+        let (status, page) = api
+            .get(&format!(
+                "/api/v1/orgs/{org}/changes?since={cursor}&limit=10000"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        rows += page["changes"].as_array().unwrap().len();
+        cursor = page["next"].as_str().unwrap().to_owned();
+        if page["has_more"] != true {
+            return rows;
+        }
+    }
+}
+
+async fn push(api: &Api, org: i64, mutations: Vec<Value>) {
+    for batch in mutations.chunks(1000) {
+        let (status, results) = api
+            .post(
+                &format!("/api/v1/orgs/{org}/mutations"),
+                json!({"mutations": batch}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{results}");
+        let applied = results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["outcome"] == "applied")
+            .count();
+        assert_eq!(applied, batch.len(), "{}", results["results"][0]);
+    }
+}
+
+async fn measure(backend: Backend) {
+    let Some(s) = TestServer::start(backend).await else {
+        return;
+    };
+    let (org, admin) = s.org_with_admin("Big", "admin@big.example", false).await;
+    seed_members(&s, org, 100_000).await;
+    let started = Instant::now();
+    let rows = pull_everything(&admin, org).await;
+    println!(
+        "{backend:?}: snapshot of {rows} rows in {:?}",
+        started.elapsed()
+    );
+
+    let (_, page) = admin
+        .get(&format!("/api/v1/orgs/{org}/members?limit=1000&sort=email"))
+        .await;
+    let ids: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    let edits: Vec<Value> = (0..10_000)
+        .map(|n| json!({"id": format!("edit-{n}"), "change": {"type": "edit_member", "user_id": ids[n % ids.len()], "edit": {"profile": {"title": format!("t{n}")}}}}))
+        .collect();
+    let started = Instant::now();
+    push(&admin, org, edits).await;
+    println!(
+        "{backend:?}: 10,000 edit mutations in 10 batches in {:?}",
+        started.elapsed()
+    );
+
+    let adds: Vec<Value> = (0..100_000)
+        .map(|n| json!({"id": format!("add-{n}"), "change": {"type": "add_member", "member": {"email": format!("new{n}@added.example"), "role": "member"}}}))
+        .collect();
+    let started = Instant::now();
+    push(&admin, org, adds.clone()).await;
+    println!(
+        "{backend:?}: 100,000 add-member mutations (invite) in {:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    push(&admin, org, adds).await;
+    println!("{backend:?}: their replay in {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run with --release --ignored"]
+async fn performance_targets_on_sqlite() {
+    measure(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement; run with --release --ignored"]
+async fn performance_targets_on_postgres() {
+    measure(Backend::Postgres).await;
+}
