@@ -44,6 +44,8 @@ pub struct SearchHit {
 }
 
 const DEFAULT_LIMIT: u32 = 100;
+/// How many full-text matches a search ranks by bm25 before falling back to all of them.
+const RANKED_MATCHES: u32 = 2_000;
 
 /// The filters of a query as SQL over `members` (aliased `m`) and their parameters.
 fn filters(org: OrgId, query: &RosterQuery) -> (String, Vec<Value>) {
@@ -204,17 +206,19 @@ pub(crate) fn search(
             Ok(())
         };
 
+    // Two equality lookups; a UNION rather than an OR so that each uses its own index
+    // (with OR and ORDER BY, SQLite picks the name index and scans the whole org).
     let exact = format!(
-        "SELECT m.user_id, m.data FROM members m
-         WHERE {filter} AND (m.email_lc = ? OR m.name_lc = ?)
-         ORDER BY m.name_lc LIMIT ?"
+        "SELECT user_id, data FROM (
+            SELECT m.user_id, m.data, m.name_lc FROM members m WHERE {filter} AND m.email_lc = ?
+            UNION
+            SELECT m.user_id, m.data, m.name_lc FROM members m WHERE {filter} AND m.name_lc = ?
+         ) ORDER BY name_lc, user_id LIMIT ?"
     );
     let mut values = base.clone();
-    values.extend([
-        Value::Text(needle.clone()),
-        Value::Text(needle.clone()),
-        Value::Integer(limit as i64),
-    ]);
+    values.push(Value::Text(needle.clone()));
+    values.extend(base.iter().cloned());
+    values.extend([Value::Text(needle.clone()), Value::Integer(limit as i64)]);
     collect(&exact, values, MatchKind::Exact, &mut hits)?;
 
     if hits.len() < limit {
@@ -247,17 +251,29 @@ pub(crate) fn search(
     if hits.len() < limit
         && let Some(fts) = fts_query(&needle)
     {
-        let want = (limit + hits.len()) as i64;
-        let text_sql = format!(
-            "SELECT m.user_id, m.data FROM member_fts
-             JOIN members m ON m.rowid = member_fts.rowid
-             WHERE member_fts MATCH ? AND {filter}
-             ORDER BY bm25(member_fts, 10.0, 5.0, 2.0, 2.0), m.name_lc LIMIT ?"
-        );
-        let mut values = vec![Value::Text(fts)];
-        values.extend(base.iter().cloned());
-        values.push(Value::Integer(want));
-        collect(&text_sql, values, MatchKind::Text, &mut hits)?;
+        // Ranking every match of a short query ("u" may match a company in every row) is
+        // what costs; rank the first RANKED_MATCHES matches (in index order) instead, and
+        // only if the filters leave too few of those, rank them all. The index is the outer
+        // loop (a LIMITed subquery, then CROSS JOIN): otherwise SQLite may walk the org's
+        // rows and test MATCH on each.
+        for cap in [format!("LIMIT {RANKED_MATCHES}"), String::new()] {
+            let want = (limit + hits.len()) as i64;
+            let text_sql = format!(
+                "SELECT m.user_id, m.data FROM (
+                    SELECT rowid, bm25(member_fts, 10.0, 5.0, 2.0, 2.0) AS score
+                    FROM member_fts WHERE member_fts MATCH ? {cap}
+                 ) f CROSS JOIN members m ON m.rowid = f.rowid
+                 WHERE {filter}
+                 ORDER BY f.score, m.name_lc LIMIT ?"
+            );
+            let mut values = vec![Value::Text(fts.clone())];
+            values.extend(base.iter().cloned());
+            values.push(Value::Integer(want));
+            collect(&text_sql, values, MatchKind::Text, &mut hits)?;
+            if hits.len() >= limit {
+                break;
+            }
+        }
     }
     Ok(hits)
 }
