@@ -238,3 +238,67 @@ async fn an_edited_export_imports_back_as_exactly_the_edited_updates() {
         .unwrap();
     assert_eq!(ada.profile.title.as_deref(), Some("Chief Analyst"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_is_the_filtered_view_and_the_billing_admin_gets_fewer_columns() {
+    let world = World::start().await;
+    world
+        .member("bill@acme.example", "billing_admin", json!({}))
+        .await;
+    world
+        .member(
+            "gus@acme.example",
+            "guest",
+            json!({"profile": {"title": "Auditor"}}),
+        )
+        .await;
+    world.member("mia@acme.example", "member", json!({})).await;
+    let admin = world.client(ADMIN).await;
+    let guests = RosterQuery {
+        tab: Some(orgdesk_domain::RosterTab::Guest),
+        ..RosterQuery::default()
+    };
+    let export = admin
+        .cache
+        .export_roster(world.org, &guests, ExportFormat::Csv)
+        .unwrap();
+    assert_eq!(export.users, 1, "the Guest tab only");
+    let searched = RosterQuery {
+        search: Some("mia".into()),
+        ..RosterQuery::default()
+    };
+    let export = admin
+        .cache
+        .export_roster(world.org, &searched, ExportFormat::Csv)
+        .unwrap();
+    assert_eq!(export.users, 1, "the search only");
+
+    let billing = world.client("bill@acme.example").await;
+    let export = billing
+        .cache
+        .export_roster(world.org, &RosterQuery::default(), ExportFormat::Csv)
+        .unwrap();
+    assert!(export.limited);
+    let mut reader = csv::Reader::from_reader(export.bytes.as_slice());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "Id",
+            "First Name",
+            "Last Name",
+            "Display Name",
+            "Email",
+            "Role",
+            "Status",
+            "Created",
+            "Last Active"
+        ]
+    );
+    assert_eq!(export.users, 4);
+}
