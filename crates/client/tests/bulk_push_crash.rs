@@ -82,6 +82,22 @@ async fn a_push_killed_twice_creates_every_row_exactly_once() {
     ok(run(args(&["orgs"])).await.unwrap());
     ok(run(args(&["switch", &org])).await.unwrap());
     ok(run(args(&["sync"])).await.unwrap());
+    let template = dir.join("template.csv").display().to_string();
+    ok(run(args(&["import", "template", "--out", &template]))
+        .await
+        .unwrap());
+    let header = std::fs::read_to_string(&template).unwrap();
+    assert!(
+        header.contains("prop:cost_center"),
+        "the org's property: {header}"
+    );
+    let workbook = dir.join("template.xlsx").display().to_string();
+    ok(run(args(&[
+        "import", "template", "--format", "xlsx", "--out", &workbook,
+    ]))
+    .await
+    .unwrap());
+    assert!(std::fs::read(&workbook).unwrap().starts_with(b"PK"));
     let shown = ok(run(args(&["import", "stage", &file])).await.unwrap());
     assert!(shown.contains(&format!("{ROWS} to create")), "{shown}");
     ok(run(args(&["import", "confirm"])).await.unwrap());
@@ -151,6 +167,12 @@ async fn a_push_killed_twice_creates_every_row_exactly_once() {
         rows += 1;
     }
     assert_eq!(rows, ROWS, "every row in the report");
+
+    // The CLI's own cache knows the new users too: its export has every one of them.
+    let export = dir.join("export.csv").display().to_string();
+    ok(run(args(&["export", "--out", &export])).await.unwrap());
+    let exported = csv::Reader::from_path(&export).unwrap().records().count();
+    assert_eq!(exported, ROWS + 1);
 
     // The server's truth, through a fresh sync: the admin plus exactly ROWS users.
     let fresh = world.client(ADMIN).await;
