@@ -368,6 +368,35 @@ fn client(members: usize) {
             ms(percentile(&mut pulls, 0.5)),
             ms(percentile(&mut pulls, 0.95))
         );
+        // The same, split: the server's answer (HTTP + decode) and the cache's transaction.
+        let (mut fetches, mut applies) = (Vec::new(), Vec::new());
+        for round in 30..60 {
+            let batch = MutationBatch {
+                mutations: users[round * 100..(round + 1) * 100]
+                    .iter()
+                    .map(|&user_id| Mutation {
+                        id: uuid::Uuid::now_v7().to_string(),
+                        base_version: None,
+                        change: title_edit(user_id, &format!("Round {round}")),
+                    })
+                    .collect(),
+            };
+            admin.push(org, &batch).await.unwrap();
+            let cursor = profile.cache.org(org).unwrap().unwrap().cursor;
+            let started = Instant::now();
+            let page = api.changes(org, &cursor, sync::PAGE_LIMIT).await.unwrap();
+            fetches.push(started.elapsed());
+            let started = Instant::now();
+            profile.cache.apply_page(org, &page, Utc::now()).unwrap();
+            applies.push(started.elapsed());
+        }
+        println!(
+            "  split: server answer p50 {:.1} / p95 {:.1} ms; cache apply p50 {:.1} / p95 {:.1} ms",
+            ms(percentile(&mut fetches, 0.5)),
+            ms(percentile(&mut fetches, 0.95)),
+            ms(percentile(&mut applies, 0.5)),
+            ms(percentile(&mut applies, 0.95))
+        );
 
         // 3. Search, from the read-only handle the UI uses; 50 rows like a result list.
         let reader = CacheReader::open(profile.cache.path()).unwrap();
@@ -421,16 +450,89 @@ fn client(members: usize) {
             .stage_many(org, changes, today, Utc::now())
             .unwrap();
         let staging = started.elapsed();
+        // sync::push's loop, timed in its parts.
         let started = Instant::now();
-        let outcome = sync::push(&api, &profile.cache, org, &mut |_| {}).await.unwrap();
+        let (mut server, mut local, mut applied) = (Duration::ZERO, Duration::ZERO, 0);
+        loop {
+            let t = Instant::now();
+            let batch = profile
+                .cache
+                .outbox()
+                .next_batch(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH)
+                .unwrap();
+            if batch.is_empty() {
+                break;
+            }
+            let mutations = MutationBatch {
+                mutations: batch
+                    .into_iter()
+                    .map(|s| Mutation {
+                        id: s.id,
+                        base_version: s.base_version,
+                        change: s.change,
+                    })
+                    .collect(),
+            };
+            local += t.elapsed();
+            let t = Instant::now();
+            let results = api.push(org, &mutations).await.unwrap();
+            server += t.elapsed();
+            let t = Instant::now();
+            applied += profile
+                .cache
+                .outbox()
+                .record_results(org, &results.results, Utc::now())
+                .unwrap()
+                .applied;
+            local += t.elapsed();
+        }
         let push = started.elapsed();
-        assert_eq!(outcome.applied, count, "{outcome:?}");
+        assert_eq!(applied, count);
         println!(
-            "push of {count} mutations: {:.0} ms (staging them, checked offline: {:.0} ms)",
+            "push of {count} mutations: {:.0} ms = server {:.0} ms + client {:.0} ms (staging them, checked offline: {:.0} ms)",
             ms(push),
+            ms(server),
+            ms(local),
             ms(staging)
         );
         println!("client peak RSS over the whole run: {:.0} MB", peak_rss_mb());
+
+        // The first sync, split: fetch every page of a full snapshot (server + HTTP +
+        // decode), then apply them to an empty cache (transactions + index rebuild).
+        let started = Instant::now();
+        let mut pages = Vec::new();
+        let mut cursor = "0".to_owned();
+        loop {
+            let page = api.changes(org, &cursor, sync::PAGE_LIMIT).await.unwrap();
+            cursor = page.next.clone();
+            let more = page.has_more;
+            pages.push(page);
+            if !more {
+                break;
+            }
+        }
+        let fetch = started.elapsed();
+        let fresh = Profile::open(client_dir.path(), "apply-only").unwrap();
+        fresh
+            .cache
+            .replace_org_list(&api.my_orgs().await.unwrap(), Utc::now())
+            .unwrap();
+        let started = Instant::now();
+        fresh.cache.begin_bulk().unwrap();
+        for page in &pages {
+            fresh.cache.apply_page(org, page, Utc::now()).unwrap();
+        }
+        let apply = started.elapsed();
+        let started = Instant::now();
+        fresh.cache.finish_bulk().unwrap();
+        let rebuild = started.elapsed();
+        println!(
+            "first sync split: {} pages fetched in {:.0} ms; applied in {:.0} ms + search index rebuilt in {:.0} ms",
+            pages.len(),
+            ms(fetch),
+            ms(apply),
+            ms(rebuild)
+        );
     });
     drop(child.stdin.take());
     let _ = child.wait();

@@ -11,8 +11,9 @@ use orgdesk_domain::ErrorCode;
 use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, OrgId};
 use serde::Serialize;
 
-/// Rows asked for per feed page.
-pub const PAGE_LIMIT: u32 = 5_000;
+/// Rows asked for per feed page (the server's maximum): fewer round trips for a first
+/// sync; an incremental page is as small as what changed.
+pub const PAGE_LIMIT: u32 = 10_000;
 /// A page at least this large switches the pull to bulk mode (index rebuilt at the end).
 const BULK_PAGE_ROWS: usize = 2_000;
 
@@ -86,22 +87,47 @@ impl ChangeFeed<'_> {
         }
         let mut resynced = false;
         let (mut pages, mut rows) = (0, 0);
+        // The next page is fetched while the previous one is written: one apply in flight
+        // at a time, awaited before the next starts, so pages still commit in order and
+        // the stored cursor is always that of the last page committed.
+        let mut in_flight: Option<Apply> = None;
         loop {
             let page = match self.api.changes(org, &cursor, PAGE_LIMIT).await {
                 Err(error) if error.is_api(ErrorCode::ResyncRequired) && !resynced => {
-                    progress(SyncProgress::Resync { org });
+                    settle(
+                        &mut in_flight,
+                        org,
+                        (&mut pages, &mut rows),
+                        rebuilding,
+                        progress,
+                    )
+                    .await?;
                     self.cache
                         .run(move |c| {
                             c.begin_bulk()?;
                             c.reset_org(org)
                         })
                         .await?;
+                    progress(SyncProgress::Resync { org });
                     cursor = "0".into();
                     rebuilding = true;
                     resynced = true;
+                    (pages, rows) = (0, 0);
                     continue;
                 }
-                other => other?,
+                Err(error) => {
+                    // Let the page in flight commit: it is valid, and resuming starts after it.
+                    settle(
+                        &mut in_flight,
+                        org,
+                        (&mut pages, &mut rows),
+                        rebuilding,
+                        progress,
+                    )
+                    .await?;
+                    return Err(error);
+                }
+                Ok(page) => page,
             };
             if page.changes.len() >= BULK_PAGE_ROWS && !rebuilding {
                 self.cache.run(|c| c.begin_bulk()).await?;
@@ -110,31 +136,71 @@ impl ChangeFeed<'_> {
             let stalled = page.changes.is_empty() && page.next == cursor;
             let has_more = page.has_more;
             let next = page.next.clone();
-            let applied = self
-                .cache
-                .run(move |c| c.apply_page(org, &page, Utc::now()))
-                .await?;
-            pages += 1;
-            rows += applied.rows();
-            progress(SyncProgress::Pulled {
+            settle(
+                &mut in_flight,
                 org,
-                pages,
-                rows,
+                (&mut pages, &mut rows),
                 rebuilding,
-            });
+                progress,
+            )
+            .await?;
+            let cache = self.cache.clone();
+            in_flight = Some(tokio::task::spawn_blocking(move || {
+                cache.apply_page(org, &page, Utc::now())
+            }));
             if !has_more {
                 break;
             }
             if stalled {
+                settle(
+                    &mut in_flight,
+                    org,
+                    (&mut pages, &mut rows),
+                    rebuilding,
+                    progress,
+                )
+                .await?;
                 return Err(Error::Protocol(format!(
                     "the feed of organization {org} says it has more but sent nothing"
                 )));
             }
             cursor = next;
         }
+        settle(
+            &mut in_flight,
+            org,
+            (&mut pages, &mut rows),
+            rebuilding,
+            progress,
+        )
+        .await?;
         progress(SyncProgress::Done { org, rows });
         Ok(rows)
     }
+}
+
+type Apply = tokio::task::JoinHandle<Result<crate::cache::PageApplied>>;
+
+/// Waits for the page being written, if any, and reports it.
+async fn settle(
+    in_flight: &mut Option<Apply>,
+    org: OrgId,
+    (pages, rows): (&mut usize, &mut usize),
+    rebuilding: bool,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> Result<()> {
+    if let Some(apply) = in_flight.take() {
+        let applied = apply.await??;
+        *pages += 1;
+        *rows += applied.rows();
+        progress(SyncProgress::Pulled {
+            org,
+            pages: *pages,
+            rows: *rows,
+            rebuilding,
+        });
+    }
+    Ok(())
 }
 
 /// Sends `org`'s pending changes in batches and records each batch's results.

@@ -178,6 +178,31 @@ fn apply_change(
     Ok(())
 }
 
+fn apply_page_in(
+    conn: &mut Connection,
+    org: OrgId,
+    page: &ChangesPage,
+    now: DateTime<Utc>,
+) -> Result<PageApplied> {
+    let tx = conn.transaction()?;
+    let mut applied = PageApplied::default();
+    for change in &page.changes {
+        apply_change(&tx, org, change, &mut applied)?;
+    }
+    let synced_at = (!page.has_more).then(|| timestamp(now));
+    let updated = tx.execute(
+        "UPDATE orgs SET cursor = ?2, synced_at = coalesce(?3, synced_at) WHERE id = ?1",
+        params![org, page.next, synced_at],
+    )?;
+    if updated == 0 {
+        return Err(Error::NotFound(format!(
+            "organization {org} is not in the cache"
+        )));
+    }
+    tx.commit()?;
+    Ok(applied)
+}
+
 impl Cache {
     /// Applies one page of an org's change feed and stores its cursor, in one transaction.
     /// When the page ends the feed (`has_more == false`) the org's "synced at" is `now`.
@@ -188,23 +213,13 @@ impl Cache {
         now: DateTime<Utc>,
     ) -> Result<PageApplied> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let mut applied = PageApplied::default();
-        for change in &page.changes {
-            apply_change(&tx, org, change, &mut applied)?;
-        }
-        let synced_at = (!page.has_more).then(|| timestamp(now));
-        let updated = tx.execute(
-            "UPDATE orgs SET cursor = ?2, synced_at = coalesce(?3, synced_at) WHERE id = ?1",
-            params![org, page.next, synced_at],
-        )?;
-        if updated == 0 {
-            return Err(Error::NotFound(format!(
-                "organization {org} is not in the cache"
-            )));
-        }
-        tx.commit()?;
-        Ok(applied)
+        // A page can always be fetched again: it needs atomicity (rows with their cursor,
+        // which WAL gives at any level) but not an fsync per commit. Staged changes and
+        // their results keep FULL.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = apply_page_in(&mut conn, org, page, now);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        result
     }
 
     /// Writes one member row as the server has it (take theirs, an applied change).

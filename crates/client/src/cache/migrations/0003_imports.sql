@@ -1,7 +1,7 @@
 -- Staged imports (SPEC.md §6): a file read, diffed against the cached roster and checked
 -- row by row, kept here until the user confirms it into the outbox, so a staged import
 -- survives a restart and its result report can be written after the push.
--- Never edit this file once shipped; add 0003_....sql instead.
+-- Never edit this file once shipped; add 0004_....sql instead.
 
 CREATE TABLE imports (
     id           INTEGER PRIMARY KEY,
