@@ -23,7 +23,10 @@ pub use store::Clock;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
+
+/// Turns true once when the server stops; every background task watches it.
+pub type Stop = watch::Receiver<bool>;
 
 /// What every handler shares.
 pub struct AppState {
@@ -53,7 +56,7 @@ pub struct RunningServer {
     /// Where it listens (the real port when port 0 was asked for).
     pub addr: SocketAddr,
     state: SharedState,
-    shutdown: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -93,7 +96,8 @@ impl RunningServer {
 
     /// Stops accepting requests, lets running ones finish, and closes the database.
     pub async fn shutdown(self) -> Result<()> {
-        self.shutdown.notify_waiters();
+        // A watch keeps the value: a task busy at this moment still sees it afterwards.
+        let _ = self.shutdown.send(true);
         let result = self.server.await.map_err(Error::internal)?;
         result.map_err(Error::internal)?;
         self.state.store.pool.close().await;
@@ -116,8 +120,8 @@ pub async fn start_with_clock(mut settings: Settings, clock: Clock) -> Result<Ru
     if settings.public_base_url.is_empty() {
         settings.public_base_url = format!("http://{addr}");
     }
-    let shutdown = Arc::new(Notify::new());
-    let mail = mail::MailWorker::spawn(store.clone(), &settings.mail, shutdown.clone())?;
+    let (shutdown, stop) = watch::channel(false);
+    let mail = mail::MailWorker::spawn(store.clone(), &settings.mail, stop.clone())?;
     let state = Arc::new(AppState {
         store,
         settings,
@@ -125,12 +129,14 @@ pub async fn start_with_clock(mut settings: Settings, clock: Clock) -> Result<Ru
         mail_wake: mail.wake,
         dummy_hash: auth::hash_password("not a real password, only for timing".into()).await?,
     });
-    spawn_upkeep(state.clone(), shutdown.clone());
+    spawn_upkeep(state.clone(), stop.clone());
     let app = api::router(state.clone());
-    let stop = shutdown.clone();
+    let mut server_stop = stop;
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.notified().await })
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|stopped| *stopped).await;
+            })
             .await
     });
     tracing::info!(%addr, "orgdesk-server listening");
@@ -142,14 +148,14 @@ pub async fn start_with_clock(mut settings: Settings, clock: Clock) -> Result<Ru
     })
 }
 
-fn spawn_upkeep(state: SharedState, shutdown: Arc<Notify>) {
+fn spawn_upkeep(state: SharedState, mut stop: Stop) {
     tokio::spawn(async move {
         loop {
             if let Err(error) = upkeep(&state).await {
                 tracing::warn!(%error, "upkeep failed");
             }
             tokio::select! {
-                _ = shutdown.notified() => break,
+                _ = stop.wait_for(|stopped| *stopped) => break,
                 _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
             }
         }

@@ -40,7 +40,7 @@ impl MailWorker {
     pub fn spawn(
         store: Store,
         settings: &MailSettings,
-        shutdown: Arc<Notify>,
+        mut stop: crate::Stop,
     ) -> Result<MailWorker> {
         let (transport, from) = transport(settings)?;
         let wake = Arc::new(Notify::new());
@@ -55,7 +55,7 @@ impl MailWorker {
                 }
                 tokio::select! {
                     _ = worker_wake.notified() => {}
-                    _ = shutdown.notified() => break,
+                    _ = stop.wait_for(|stopped| *stopped) => break,
                     _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
                 }
             }

@@ -944,6 +944,13 @@ async fn a_guest_expires_on_the_end_date(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{guest}");
     let id = guest["id"].as_i64().unwrap();
     let guest_api = s.login("g@acme.example", PASSWORD).await;
+    assert_error(
+        &guest_api
+            .patch(&member(org, id), json!({"guest_expires": in_days(100)}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "self_remove",
+    );
     assert_eq!(
         guest_api
             .get("/api/v1/me/orgs")
@@ -1988,4 +1995,24 @@ async fn the_openapi_document_covers_every_route_with_its_errors_and_bearer_auth
             op.method, op.path
         );
     }
+}
+
+#[tokio::test]
+async fn a_running_server_shuts_down_and_stops_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = orgdesk_server::Settings::local(
+        dir.path().join("orgdesk.db").display().to_string(),
+        dir.path().join("mailbox"),
+    );
+    let server = orgdesk_server::start(settings).await.unwrap();
+    let url = format!("{}/api/v1/openapi.json", server.base_url());
+    assert!(reqwest::get(&url).await.unwrap().status().is_success());
+    tokio::time::timeout(std::time::Duration::from_secs(10), server.shutdown())
+        .await
+        .expect("shutdown finishes")
+        .unwrap();
+    assert!(
+        reqwest::get(&url).await.is_err(),
+        "nothing listens any more"
+    );
 }

@@ -87,6 +87,15 @@ pub const PASSWORD: &str = "correct horse battery staple";
 impl TestServer {
     /// `None` when the backend is not available here (PostgreSQL outside CI).
     pub async fn start(backend: Backend) -> Option<TestServer> {
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(postgres_url()?),
+        };
+        Some(TestServer::start_on(postgres).await)
+    }
+
+    /// On SQLite, or on a fresh database of the given PostgreSQL server.
+    pub async fn start_on(postgres_server: Option<String>) -> TestServer {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_default_env()
@@ -95,10 +104,9 @@ impl TestServer {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let (database, postgres) = match backend {
-            Backend::Sqlite => (dir.path().join("orgdesk.db").display().to_string(), None),
-            Backend::Postgres => {
-                let server = postgres_url()?;
+        let (database, postgres) = match postgres_server {
+            None => (dir.path().join("orgdesk.db").display().to_string(), None),
+            Some(server) => {
                 let database = fresh_postgres_database(&server).await;
                 let name = database
                     .rsplit_once('/')
@@ -112,13 +120,13 @@ impl TestServer {
         let server = orgdesk_server::start(settings)
             .await
             .expect("server starts");
-        Some(TestServer {
+        TestServer {
             server,
             mailbox,
             http: reqwest::Client::new(),
             postgres,
             _dir: dir,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,12 +1,19 @@
-//! Measurements of the sync protocol's performance targets. Ignored by default (they
-//! measure, they do not assert behaviour); run them optimised:
-//! `cargo test --release -p orgdesk-server --test perf -- --ignored --nocapture --test-threads 1`
-//! (`ORGDESK_PERF_MEMBERS` scales the run; default 100,000 members, a tenth as many edits).
+//! The sync protocol's performance targets, measured end to end over HTTP: a first sync
+//! (snapshot) of a large org, edit mutations, add-member (invite) mutations and their replay.
+//!
+//! `cargo bench -p orgdesk-server --bench sync_and_mutations`
+//! - `ORGDESK_BENCH_MEMBERS`: members seeded (default 100,000; a tenth as many edits, as
+//!   many adds as members);
+//! - `ORGDESK_BENCH_POSTGRES_URL`: a PostgreSQL server (a fresh database is made and dropped);
+//!   SQLite in a temporary directory otherwise.
+//!
+//! Figures measured are in `benches/README.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{Api, Backend, TestServer};
+use common::{Api, TestServer};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Instant;
@@ -89,12 +96,15 @@ async fn push(api: &Api, org: i64, mutations: Vec<Value>) {
     }
 }
 
-async fn measure(backend: Backend) {
-    let Some(s) = TestServer::start(backend).await else {
-        return;
+async fn measure(postgres: Option<String>) {
+    let backend = if postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
     };
+    let s = TestServer::start_on(postgres).await;
     let (org, admin) = s.org_with_admin("Big", "admin@big.example", false).await;
-    let members: usize = std::env::var("ORGDESK_PERF_MEMBERS")
+    let members: usize = std::env::var("ORGDESK_BENCH_MEMBERS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000);
@@ -102,7 +112,7 @@ async fn measure(backend: Backend) {
     let started = Instant::now();
     let rows = pull_everything(&admin, org).await;
     println!(
-        "{backend:?}: snapshot of {rows} rows in {:?}",
+        "{backend}: snapshot of {rows} rows in {:?}",
         started.elapsed()
     );
 
@@ -121,7 +131,7 @@ async fn measure(backend: Backend) {
     let started = Instant::now();
     push(&admin, org, edits).await;
     println!(
-        "{backend:?}: {} edit mutations in batches of 1000 in {:?}",
+        "{backend}: {} edit mutations in batches of 1000 in {:?}",
         members / 10,
         started.elapsed()
     );
@@ -132,22 +142,26 @@ async fn measure(backend: Backend) {
     let started = Instant::now();
     push(&admin, org, adds.clone()).await;
     println!(
-        "{backend:?}: {members} add-member mutations (invite) in {:?}",
+        "{backend}: {members} add-member mutations (invite) in {:?}",
         started.elapsed()
     );
     let started = Instant::now();
     push(&admin, org, adds).await;
-    println!("{backend:?}: their replay in {:?}", started.elapsed());
+    println!("{backend}: their replay in {:?}", started.elapsed());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement; run with --release --ignored"]
-async fn performance_targets_on_sqlite() {
-    measure(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement; run with --release --ignored"]
-async fn performance_targets_on_postgres() {
-    measure(Backend::Postgres).await;
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this without it: skip then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let postgres = std::env::var("ORGDESK_BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(measure(postgres));
 }
