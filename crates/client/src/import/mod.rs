@@ -362,8 +362,8 @@ fn plan_import(
         let rows: Vec<Vec<String>> = kept.values().map(|k| k.cells.clone()).collect();
         let numbers: Vec<u32> = kept.keys().copied().collect();
         let mut parsed = parse_form(&stored.summary.headers, &rows, &options).map_err(invalid)?;
-        // The form numbers rows 1..N by position; the stored numbers are the same ones,
-        // but map them anyway so a dropped-and-kept gap cannot shift them.
+        // The form numbers rows 1..N by position among the rows passed; blank form rows
+        // were never stored, so positions are mapped back to the numbers the user saw.
         for row in &mut parsed.rows {
             let position = row.row_number() as usize;
             if let Some(number) = position.checked_sub(1).and_then(|i| numbers.get(i)) {
