@@ -5,7 +5,7 @@
 //! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
 //! killed between sending and recording simply resends and gets the stored results.
 
-use crate::cache::feed::{delete_member, timestamp, upsert_member};
+use crate::cache::feed::{delete_member, index_order, timestamp, upsert_member};
 use crate::cache::orgs::{bad_column, org as cached_org};
 use crate::cache::roster::{active_admins, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
@@ -510,11 +510,8 @@ pub(crate) fn insert_staged(
 
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
-            params![id],
-            staged_from_row,
-        )
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
+        .query_row(params![id], staged_from_row)
         .optional()?)
 }
 
@@ -653,6 +650,8 @@ impl Outbox<'_> {
         let mut conn = self.cache.lock();
         let tx = conn.transaction()?;
         let mut outcome = BatchOutcome::default();
+        let mut pending = Vec::with_capacity(results.len());
+        let mut seen = HashSet::new();
         for result in results {
             let Some(staged) = get(&tx, &result.id)? else {
                 return Err(Error::Protocol(format!(
@@ -660,39 +659,52 @@ impl Outbox<'_> {
                     result.id
                 )));
             };
-            if staged.state != OutboxState::Pending || staged.org_id != org {
+            if staged.state != OutboxState::Pending
+                || staged.org_id != org
+                || !seen.insert(result.id.as_str())
+            {
                 continue;
             }
+            pending.push((index_order(&tx, org, staged.user_id)?, result, staged));
+        }
+        // Cached rows are written in row id order (see `index_order`).
+        pending.sort_by_key(|(key, ..)| *key);
+        for (_, result, staged) in pending {
             match &result.outcome {
                 MutationOutcome::Applied { user_id, version } => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'applied', applied_version = ?2, result_at = ?3,
                                 user_id = coalesce(user_id, ?4)
                          WHERE id = ?1",
-                        params![staged.id, version, timestamp(now), user_id],
-                    )?;
+                    )?
+                    .execute(params![
+                        staged.id,
+                        version,
+                        timestamp(now),
+                        user_id
+                    ])?;
                     apply_to_cache(&tx, org, &staged, *user_id, *version, now)?;
                     outcome.applied += 1;
                 }
                 MutationOutcome::Conflict { current } => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'conflict', server_row = ?2, result_at = ?3
                          WHERE id = ?1",
-                        params![
-                            staged.id,
-                            current.as_deref().map(serde_json::to_string).transpose()?,
-                            timestamp(now)
-                        ],
-                    )?;
+                    )?
+                    .execute(params![
+                        staged.id,
+                        current.as_deref().map(serde_json::to_string).transpose()?,
+                        timestamp(now)
+                    ])?;
                     outcome.conflicts += 1;
                 }
                 MutationOutcome::Rejected { code, message } => {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET state = 'rejected', result_code = ?2, result_message = ?3,
                                 result_at = ?4
                          WHERE id = ?1",
-                        params![staged.id, code.as_str(), message, timestamp(now)],
-                    )?;
+                    )?
+                    .execute(params![staged.id, code.as_str(), message, timestamp(now)])?;
                     outcome.rejected += 1;
                 }
             }
@@ -794,18 +806,18 @@ fn apply_to_cache(
                 }
             }
             // Later changes to this member were staged on the version this one replaced.
-            conn.execute(
+            conn.prepare_cached(
                 "UPDATE outbox SET base_version = ?4
                  WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?3",
-                params![org, user, old_version, version],
-            )?;
+            )?
+            .execute(params![org, user, old_version, version])?;
         }
     } else {
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE outbox SET base_version = ?3
              WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?4",
-            params![org, user, version, staged.base_version],
-        )?;
+        )?
+        .execute(params![org, user, version, staged.base_version])?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::Cache;
 use crate::error::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use orgdesk_domain::wire::{Change, ChangesPage, Member, OrgId, UserId};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// What applying one page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,6 +106,29 @@ pub(crate) fn upsert_member(conn: &Connection, org: OrgId, member: &Member) -> R
     Ok(())
 }
 
+/// The row id of a cached member, the key of its search index entries.
+pub(crate) fn member_rowid(conn: &Connection, org: OrgId, user: UserId) -> Result<Option<i64>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM members WHERE org_id = ?1 AND user_id = ?2")?;
+    Ok(stmt
+        .query_row(params![org, user], |row| row.get(0))
+        .optional()?)
+}
+
+/// The sort key that makes writes to the search index cheap: the member's row id, and
+/// `i64::MAX` (last) for a member not cached yet (inserted with a new, higher row id) or
+/// for a write that is not to a member. FTS5 flushes its pending terms to a new segment
+/// whenever a write's row id is lower than the previous one's, so rows written in feed (or
+/// staging) order wrote, and later merged, a segment per member; in row id order they
+/// write one per transaction. Changes to distinct rows commute, and a stable sort keeps
+/// two changes to one member in their order.
+pub(crate) fn index_order(conn: &Connection, org: OrgId, user: Option<UserId>) -> Result<i64> {
+    Ok(match user {
+        Some(user) => member_rowid(conn, org, user)?.unwrap_or(i64::MAX),
+        None => i64::MAX,
+    })
+}
+
 pub(crate) fn delete_member(conn: &Connection, org: OrgId, user: UserId) -> Result<usize> {
     let mut stmt = conn.prepare_cached("DELETE FROM members WHERE org_id = ?1 AND user_id = ?2")?;
     Ok(stmt.execute(params![org, user])?)
@@ -186,7 +209,20 @@ fn apply_page_in(
 ) -> Result<PageApplied> {
     let tx = conn.transaction()?;
     let mut applied = PageApplied::default();
-    for change in &page.changes {
+    let mut changes: Vec<(i64, &Change)> = page.changes.iter().map(|c| (0, c)).collect();
+    // In bulk mode the search index is rebuilt at the end: nothing to order for.
+    if super::meta(&tx, super::META_FTS_STALE)?.is_none() {
+        for (key, change) in &mut changes {
+            let user = match change {
+                Change::Member(member) => Some(member.id),
+                Change::MemberRemoved { id } => Some(*id),
+                _ => None,
+            };
+            *key = index_order(&tx, org, user)?;
+        }
+        changes.sort_by_key(|(key, _)| *key);
+    }
+    for (_, change) in changes {
         apply_change(&tx, org, change, &mut applied)?;
     }
     let synced_at = (!page.has_more).then(|| timestamp(now));

@@ -85,11 +85,8 @@ fn member_from_json(json: &str) -> rusqlite::Result<Member> {
 
 pub(crate) fn member(conn: &Connection, org: OrgId, user: UserId) -> Result<Option<Member>> {
     let json: Option<String> = conn
-        .query_row(
-            "SELECT data FROM members WHERE org_id = ?1 AND user_id = ?2",
-            params![org, user],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT data FROM members WHERE org_id = ?1 AND user_id = ?2")?
+        .query_row(params![org, user], |row| row.get(0))
         .optional()?;
     Ok(json.as_deref().map(member_from_json).transpose()?)
 }
