@@ -10,18 +10,20 @@
 use crate::AppState;
 use crate::access::OrgCaller;
 use crate::error::{Error, Result};
-use crate::members::{self, MEMBER_COLUMNS, MEMBER_FROM, Outcome, Precondition};
+use crate::members::{self, MEMBER_COLUMNS, MEMBER_FROM, Precondition};
 use crate::orgs;
 use crate::sql::{self, Query};
 use crate::store::{
     self, DAY_MS, TOMBSTONE_MEMBER, TOMBSTONE_PROPERTY, TOMBSTONE_WORKSPACE, int, opt_str, text,
 };
 use base64::Engine;
+use orgdesk_domain::wire::Mutation;
 use orgdesk_domain::wire::{
     Change, ChangesPage, MAX_MUTATIONS_PER_BATCH, MUTATION_ID_MAX_LEN, MutationBatch,
     MutationOutcome, MutationResult, MutationResults, PropertyDefinition, Workspace,
 };
 use orgdesk_domain::{Action, ErrorCode, Grant};
+use std::collections::HashMap;
 
 pub const DEFAULT_LIMIT: u32 = 1000;
 pub const MAX_LIMIT: u32 = 10_000;
@@ -315,7 +317,10 @@ pub async fn prune(state: &AppState) -> Result<()> {
     Ok(())
 }
 
-/// `POST /api/v1/orgs/{org}/mutations`: each mutation on its own transaction.
+/// `POST /api/v1/orgs/{org}/mutations`: the batch's changes in one transaction, each in
+/// its own savepoint, so every mutation is still atomic on its own (a refused one rolls back
+/// to its savepoint only) and the results are stored in the same transaction. A
+/// transaction's mutations share one change number; a feed page never splits one.
 pub async fn push(
     state: &AppState,
     caller: &OrgCaller,
@@ -330,56 +335,232 @@ pub async fn push(
             ),
         ));
     }
-    let mut results = Vec::with_capacity(batch.mutations.len());
+    // Replays answer from one look-up per batch, made again inside the transaction (once it
+    // holds the org's write lock) for the rest, so two pushes of the same id never race.
+    let mut stored = {
+        let mut conn = state.store.pool.acquire().await?;
+        stored_results(&mut conn, caller, &batch.mutations, |_| true).await?
+    };
+    let valid = |m: &Mutation| !m.id.is_empty() && m.id.len() <= MUTATION_ID_MAX_LEN;
+    // Hash outside the transaction: it takes tens of milliseconds and must not hold the
+    // org's write lock.
+    let mut prepared = Vec::with_capacity(batch.mutations.len());
+    for mutation in &batch.mutations {
+        prepared.push(if stored.contains_key(&mutation.id) || !valid(mutation) {
+            None
+        } else {
+            Some(members::prepare(&mutation.change).await)
+        });
+    }
+    // PostgreSQL slows down once a transaction has more than 64 subtransactions (each
+    // savepoint that writes is one): it commits every few dozen mutations instead.
+    let chunk = match state.store.backend {
+        store::Backend::Postgres => 50,
+        store::Backend::Sqlite => MAX_MUTATIONS_PER_BATCH.max(1),
+    };
+    let to_apply: Vec<bool> = prepared.iter().map(Option::is_some).collect();
+    let mut open: Option<(store::Tx, i64)> = None;
     let mut cache = members::BatchCache::default();
-    // Replays answer from one look-up per batch; the check inside each mutation's
-    // transaction still guards against two pushes of the same id racing.
-    let mut stored = stored_results(state, caller, &batch.mutations).await?;
-    for mutation in batch.mutations {
-        let outcome = if let Some(outcome) = stored.remove(&mutation.id) {
-            outcome
-        } else if mutation.id.is_empty() || mutation.id.len() > MUTATION_ID_MAX_LEN {
+    let mut mail_queued = false;
+    // The results to store (applied and refused; not conflicts or internal failures),
+    // written in the batch's transaction before it commits.
+    let mut to_store = Vec::new();
+    let mut results = Vec::with_capacity(batch.mutations.len());
+    for (index, prepared) in prepared.into_iter().enumerate() {
+        if index % chunk == 0 {
+            if let Some((tx, _)) = open.take() {
+                finish(state, caller, tx, &mut to_store, &mut mail_queued).await?;
+            }
+            let end = (index + chunk).min(batch.mutations.len());
+            if to_apply[index..end].iter().any(|a| *a) {
+                let mutations = &batch.mutations[index..end];
+                let mut attempt = 0;
+                open = loop {
+                    attempt += 1;
+                    match begin_batch(state, caller, mutations, &mut stored).await {
+                        Err(error) if attempt < 3 && members::is_transient(&error) => {
+                            tracing::info!(%error, attempt, "retrying a batch after a transient conflict");
+                        }
+                        answer => break Some(answer?),
+                    }
+                };
+            }
+        }
+        let mutation = &batch.mutations[index];
+        let outcome = if let Some(outcome) = stored.get(&mutation.id) {
+            outcome.clone()
+        } else if !valid(mutation) {
             MutationOutcome::Rejected {
                 code: ErrorCode::InvalidInput,
                 message: format!("id: a mutation id has 1 to {MUTATION_ID_MAX_LEN} characters"),
             }
-        } else {
-            let pre = Precondition {
-                base_version: mutation.base_version,
+        } else if let (Some((tx, seq)), Some(prepared)) = (open.as_mut(), prepared) {
+            let (outcome, mail) =
+                apply_one(state, caller, tx, *seq, &mut cache, mutation, prepared).await?;
+            mail_queued |= mail;
+            // What was stored answers a repeated id later in the batch; conflicts and
+            // internal failures are not stored.
+            let kept = match &outcome {
+                MutationOutcome::Applied { .. } => true,
+                MutationOutcome::Rejected { code, .. } => *code != ErrorCode::Internal,
+                MutationOutcome::Conflict { .. } => false,
             };
-            match members::apply(
-                state,
-                caller,
-                &mutation.change,
-                pre,
-                Some(&mutation.id),
-                &mut cache,
-            )
-            .await
-            {
-                Ok(Outcome::Applied(applied)) => MutationOutcome::Applied {
-                    user_id: applied.user_id,
-                    version: applied.version,
-                },
-                Ok(Outcome::Replayed(stored)) => stored,
-                Err(error) => settle(state, caller, &mutation, error).await?,
+            if kept {
+                to_store.push((mutation.id.clone(), outcome.clone()));
+                stored.insert(mutation.id.clone(), outcome.clone());
             }
+            outcome
+        } else {
+            return Err(Error::internal("a mutation to apply without a transaction"));
         };
         results.push(MutationResult {
-            id: mutation.id,
+            id: mutation.id.clone(),
             outcome,
         });
+    }
+    if let Some((tx, _)) = open {
+        finish(state, caller, tx, &mut to_store, &mut mail_queued).await?;
     }
     Ok(MutationResults { results })
 }
 
-async fn stored_results(
+/// Stores the results of a transaction's mutations, commits it, and wakes the mail task if
+/// it queued mail.
+async fn finish(
     state: &AppState,
     caller: &OrgCaller,
-    mutations: &[orgdesk_domain::wire::Mutation],
-) -> Result<std::collections::HashMap<String, MutationOutcome>> {
-    let mut stored = std::collections::HashMap::new();
-    for chunk in mutations.chunks(500) {
+    mut tx: store::Tx,
+    to_store: &mut Vec<(String, MutationOutcome)>,
+    mail_queued: &mut bool,
+) -> Result<()> {
+    store_results(&mut tx, state, caller, to_store).await?;
+    tx.commit().await?;
+    to_store.clear();
+    if std::mem::take(mail_queued) {
+        state.mail_wake.notify_one();
+    }
+    Ok(())
+}
+
+/// Opens the batch's transaction: takes its change number (the org's write lock) first, then
+/// finds the ids stored since the first look-up.
+async fn begin_batch(
+    state: &AppState,
+    caller: &OrgCaller,
+    mutations: &[Mutation],
+    stored: &mut HashMap<String, MutationOutcome>,
+) -> Result<(store::Tx, i64)> {
+    let mut tx = state.store.begin().await?;
+    let seq = store::next_seq(&mut tx, caller.org_id).await?;
+    let found = stored_results(&mut tx, caller, mutations, |m| !stored.contains_key(&m.id)).await?;
+    stored.extend(found);
+    Ok((tx, seq))
+}
+
+/// One mutation inside its savepoint: applied, or rolled back to the savepoint and settled
+/// (a refusal, or a conflict answered with the current row). Also says whether mail was
+/// queued.
+async fn apply_one(
+    state: &AppState,
+    caller: &OrgCaller,
+    tx: &mut store::Tx,
+    seq: i64,
+    cache: &mut members::BatchCache,
+    mutation: &Mutation,
+    prepared: Result<members::Prepared>,
+) -> Result<(MutationOutcome, bool)> {
+    let pre = Precondition {
+        base_version: mutation.base_version,
+    };
+    let error = match prepared {
+        Err(error) => error,
+        Ok(prepared) => {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                sqlx::query("SAVEPOINT mutation").execute(&mut **tx).await?;
+                let applied = async {
+                    let applied = members::apply_in(
+                        tx,
+                        state,
+                        caller,
+                        &mutation.change,
+                        pre,
+                        seq,
+                        cache,
+                        &prepared,
+                    )
+                    .await?;
+                    let outcome = MutationOutcome::Applied {
+                        user_id: applied.user_id,
+                        version: applied.version,
+                    };
+                    Ok::<_, Error>((outcome, applied.mail_queued))
+                }
+                .await;
+                match applied {
+                    Ok(answer) => {
+                        sqlx::query("RELEASE SAVEPOINT mutation")
+                            .execute(&mut **tx)
+                            .await?;
+                        return Ok(answer);
+                    }
+                    Err(error) => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT mutation")
+                            .execute(&mut **tx)
+                            .await?;
+                        sqlx::query("RELEASE SAVEPOINT mutation")
+                            .execute(&mut **tx)
+                            .await?;
+                        if attempt < 3 && members::is_transient(&error) {
+                            tracing::info!(%error, attempt, "retrying a change after a transient conflict");
+                            continue;
+                        }
+                        break error;
+                    }
+                }
+            }
+        }
+    };
+    Ok((settle(state, caller, tx, mutation, error).await?, false))
+}
+
+/// Stores a batch's results, a few hundred rows per statement.
+async fn store_results(
+    tx: &mut store::Tx,
+    state: &AppState,
+    caller: &OrgCaller,
+    results: &[(String, MutationOutcome)],
+) -> Result<()> {
+    let now = state.clock.now_ms();
+    for chunk in results.chunks(500) {
+        let mut q = Query::new("");
+        let (account, org, at) = (q.int(caller.account_id), q.int(caller.org_id), q.int(now));
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (id, outcome) in chunk {
+            let id = q.text(id.clone());
+            let result = q.text(serde_json::to_string(outcome).map_err(Error::internal)?);
+            rows.push(format!("({account}, {id}, {org}, {result}, {at})"));
+        }
+        q.push(&format!(
+            "INSERT INTO mutation_results (account_id, mutation_id, org_id, result, created_at) VALUES {} \
+             ON CONFLICT (account_id, mutation_id) DO NOTHING",
+            rows.join(", ")
+        ));
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn stored_results(
+    conn: &mut sqlx::AnyConnection,
+    caller: &OrgCaller,
+    mutations: &[Mutation],
+    wanted: impl Fn(&Mutation) -> bool,
+) -> Result<HashMap<String, MutationOutcome>> {
+    let mut stored = HashMap::new();
+    let wanted: Vec<&Mutation> = mutations.iter().filter(|m| wanted(m)).collect();
+    for chunk in wanted.chunks(500) {
         let mut q = Query::new("");
         let account = q.int(caller.account_id);
         let ids: Vec<String> = chunk.iter().map(|m| q.text(m.id.clone())).collect();
@@ -387,7 +568,7 @@ async fn stored_results(
             "SELECT mutation_id, result FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
             ids.join(", ")
         ));
-        for row in q.fetch_all(&state.store.pool).await? {
+        for row in q.fetch_all(&mut *conn).await? {
             stored.insert(
                 text(&row, "mutation_id")?,
                 store::parse_json(&text(&row, "result")?, "mutation result")?,
@@ -397,12 +578,12 @@ async fn stored_results(
     Ok(stored)
 }
 
-/// Turns a failed mutation into its answer: a conflict (with the current row) when the row
-/// moved on, otherwise a rejection, stored so a replay answers the same.
+/// The answer to a mutation that failed (already rolled back to its savepoint).
 async fn settle(
     state: &AppState,
     caller: &OrgCaller,
-    mutation: &orgdesk_domain::wire::Mutation,
+    tx: &mut store::Tx,
+    mutation: &Mutation,
     error: Error,
 ) -> Result<MutationOutcome> {
     let denied = match error {
@@ -422,7 +603,10 @@ async fn settle(
         // Conflicts are not stored: the client resolves one by sending the mutation again
         // with the version it now builds on.
         let current = match user_id {
-            Some(id) => members::get(state, caller, id).await.ok().map(Box::new),
+            Some(id) => members::get_with(&mut **tx, state, caller, id)
+                .await
+                .ok()
+                .map(Box::new),
             None => None,
         };
         return Ok(MutationOutcome::Conflict { current });
@@ -431,16 +615,6 @@ async fn settle(
         code: denied.code,
         message: denied.message,
     };
-    let mut tx = state.store.begin().await?;
-    members::store_result(
-        &mut tx,
-        caller,
-        &mutation.id,
-        &outcome,
-        state.clock.now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
     Ok(outcome)
 }
 

@@ -157,14 +157,19 @@ async fn load<'e>(
 
 /// `GET /api/v1/orgs/{org}/members/{id}`.
 pub async fn get(state: &AppState, caller: &OrgCaller, user_id: i64) -> Result<Member> {
-    let member = load(
-        &state.store.pool,
-        caller.org_id,
-        user_id,
-        state.clock.today(),
-    )
-    .await?
-    .ok_or_else(Error::not_found)?;
+    get_with(&state.store.pool, state, caller, user_id).await
+}
+
+/// [`get`] through the given connection or transaction.
+pub async fn get_with<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    state: &AppState,
+    caller: &OrgCaller,
+    user_id: i64,
+) -> Result<Member> {
+    let member = load(executor, caller.org_id, user_id, state.clock.today())
+        .await?
+        .ok_or_else(Error::not_found)?;
     match caller.can_on(Action::ViewUser, &target(&member))? {
         Grant::Full => Ok(member),
         Grant::Limited => Ok(directory_view(member)),
@@ -359,9 +364,34 @@ pub async fn apply(
     }
 }
 
+/// Applies one change inside a batch's transaction (the caller wraps it in a savepoint and
+/// stores its result), with the batch's change number.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn apply_in(
+    tx: &mut Tx,
+    state: &AppState,
+    caller: &OrgCaller,
+    change: &MutationKind,
+    pre: Precondition,
+    seq: i64,
+    cache: &mut BatchCache,
+    prepared: &Prepared,
+) -> Result<Applied> {
+    let mut work = Work {
+        state,
+        caller,
+        seq,
+        now: state.clock.now_ms(),
+        today: state.clock.today(),
+        mail_queued: false,
+        cache,
+    };
+    work.run(tx, change, pre, prepared).await
+}
+
 /// A deadlock or serialisation failure (PostgreSQL; an account edit locks several orgs)
 /// or a busy database (SQLite): the transaction rolled back and can simply run again.
-fn is_transient(error: &Error) -> bool {
+pub(crate) fn is_transient(error: &Error) -> bool {
     match error {
         Error::Database(sqlx::Error::Database(db)) => {
             matches!(
@@ -458,12 +488,12 @@ pub struct BatchCache {
 
 /// What can be computed before the transaction (password hashes).
 #[derive(Default)]
-struct Prepared {
+pub(crate) struct Prepared {
     password: Option<String>,
     password_hash: Option<String>,
 }
 
-async fn prepare(change: &MutationKind) -> Result<Prepared> {
+pub(crate) async fn prepare(change: &MutationKind) -> Result<Prepared> {
     let MutationKind::AddMember { member } = change else {
         return Ok(Prepared::default());
     };
