@@ -5,6 +5,8 @@
 pub mod api;
 pub mod cache;
 pub mod error;
+pub mod export;
+pub mod import;
 pub mod outbox;
 pub mod profile;
 pub mod secrets;

@@ -5,6 +5,8 @@
 //! the outbox and sent by `outbox push` or `sync`. `--json` prints machine-readable output;
 //! progress bars appear only on a terminal. Exit status: 0 ok, 1 error, 3 offline.
 
+mod cli;
+
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -87,6 +89,13 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Bulk import: template, stage, show, edit, drop, confirm, push, report.
+    Import {
+        #[command(subcommand)]
+        command: cli::import::ImportCommand,
+    },
+    /// Export the cached roster (as filtered) to CSV or XLSX.
+    Export(cli::import::ExportArgs),
 }
 
 #[derive(Args)]
@@ -462,6 +471,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Outbox { command } => {
             outbox_command(&profile, cli.org.as_deref(), command, json).await
         }
+        Command::Import { command } => {
+            cli::import::run(&profile, cli.org.as_deref(), command, json).await
+        }
+        Command::Export(args) => cli::import::export(&profile, cli.org.as_deref(), args, json),
     }
 }
 

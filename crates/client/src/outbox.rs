@@ -353,7 +353,7 @@ impl Projection {
     }
 }
 
-fn actor(conn: &Connection, org: OrgId) -> Result<(Actor, OrgContext)> {
+pub(crate) fn actor(conn: &Connection, org: OrgId) -> Result<(Actor, OrgContext)> {
     let account_id: i64 = conn
         .query_row(
             "SELECT value FROM meta WHERE key = ?1",
@@ -482,7 +482,7 @@ fn check(
     Ok(cached)
 }
 
-fn insert_staged(
+pub(crate) fn insert_staged(
     conn: &Connection,
     org: OrgId,
     change: &MutationKind,

@@ -21,6 +21,7 @@ pub use roster::{RosterQuery, SearchHit};
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_cache.sql")),
     (2, include_str!("migrations/0002_outbox_by_member.sql")),
+    (3, include_str!("migrations/0003_imports.sql")),
 ];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load

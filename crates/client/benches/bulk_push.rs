@@ -1,0 +1,199 @@
+//! Pushing a 100,000-row import to the real server on SQLite (in this process, over
+//! loopback), then replaying it: the same mutation ids sent again, as after a crash that
+//! lost every recorded result, each answered from the server's stored results.
+//!
+//! The data generator is the file: 100,000 new members (email, names, role, a workspace,
+//! a title), invited (the default onboarding: no password hashing on the server).
+//!
+//! Run: `cargo bench -p orgdesk-client --bench bulk_push` (`ORGDESK_BENCH_ROWS` overrides
+//! 100,000). Figures go to `benches/README.md` by hand, with the machine.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: failing loudly is the point
+
+use chrono::{NaiveDate, Utc};
+use orgdesk_client::cache::META_ACCOUNT_ID;
+use orgdesk_client::import::{StageOptions, push_import};
+use orgdesk_client::sync::{self, SyncOptions};
+use orgdesk_client::{Api, Cache};
+use orgdesk_domain::wire::{LoginRequest, MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "correct horse battery staple";
+const ADMIN: &str = "admin@bench.example";
+
+fn file(rows: usize) -> Vec<u8> {
+    let mut text = String::from("Email,First Name,Last Name,Role,Workspaces,Title\n");
+    let names = ["Sales", "Support", "Engineering"];
+    for i in 0..rows {
+        text.push_str(&format!(
+            "new{i:06}@bench.example,First{i},Last{i},member,{},Engineer\n",
+            names[i % 3]
+        ));
+    }
+    text.into_bytes()
+}
+
+fn main() {
+    let rows: usize = std::env::var("ORGDESK_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(bench(rows));
+}
+
+async fn bench(rows: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = orgdesk_server::Settings::local(
+        dir.path().join("server.db").display().to_string(),
+        dir.path().join("mailbox"),
+    );
+    let server = orgdesk_server::start(settings).await.unwrap();
+    let created = server
+        .create_org(orgdesk_server::NewOrg {
+            name: "Bench".into(),
+            admin_email: ADMIN.into(),
+            partner: false,
+            admin_password: Some(PASSWORD.into()),
+        })
+        .await
+        .unwrap();
+    let org = created.org_id;
+    let http = reqwest::Client::new();
+    let api = Api::new(&server.base_url()).unwrap();
+    let login = api
+        .login(&LoginRequest {
+            email: ADMIN.into(),
+            password: PASSWORD.into(),
+            totp: None,
+        })
+        .await
+        .unwrap();
+    for name in ["Sales", "Support", "Engineering"] {
+        let status = http
+            .post(format!(
+                "{}/api/v1/orgs/{org}/workspaces",
+                server.base_url()
+            ))
+            .bearer_auth(&login.token)
+            .json(&serde_json::json!({"name": name}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success());
+    }
+    let api = api.with_token(login.token);
+    let cache = Cache::open(&dir.path().join("cache.sqlite3")).unwrap();
+    cache
+        .set_meta(META_ACCOUNT_ID, &login.account.id.to_string())
+        .unwrap();
+    let options = SyncOptions {
+        orgs: Some(vec![org]),
+        pull_only: false,
+    };
+    sync::sync(&api, &cache, &options, &mut |_| {})
+        .await
+        .unwrap();
+
+    let bytes = file(rows);
+    let today: NaiveDate = Utc::now().date_naive();
+    let started = Instant::now();
+    let staged = cache
+        .stage_import(
+            org,
+            &bytes,
+            &StageOptions {
+                file_name: "bench.csv",
+                sheet: None,
+                default_role: None,
+                today,
+                now: Utc::now(),
+            },
+        )
+        .unwrap();
+    assert_eq!(staged.counts.create, rows);
+    let stage = started.elapsed();
+    let started = Instant::now();
+    cache.confirm_import(staged.id, Utc::now()).unwrap();
+    let confirm = started.elapsed();
+
+    // The push, phase by phase: the same calls `sync::push` makes, timed apart, so the
+    // figures say where the time goes (client cache, or the server's answer).
+    let (mut batches, mut read, mut send, mut record) =
+        (0, Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let started = Instant::now();
+    loop {
+        let t = Instant::now();
+        let batch = cache
+            .outbox()
+            .next_batch(org, MAX_MUTATIONS_PER_BATCH)
+            .unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = batch.iter().map(|s| s.id.clone()).collect();
+        cache.outbox().mark_sent(&ids, Utc::now()).unwrap();
+        let mutations = MutationBatch {
+            mutations: batch
+                .into_iter()
+                .map(|staged| Mutation {
+                    id: staged.id,
+                    base_version: staged.base_version,
+                    change: staged.change,
+                })
+                .collect(),
+        };
+        read += t.elapsed();
+        let t = Instant::now();
+        let results = api.push(org, &mutations).await.unwrap();
+        send += t.elapsed();
+        let t = Instant::now();
+        cache
+            .outbox()
+            .record_results(org, &results.results, Utc::now())
+            .unwrap();
+        record += t.elapsed();
+        batches += 1;
+    }
+    let push = started.elapsed();
+    let report = cache.import_report(staged.id).unwrap();
+    assert_eq!(report.counts.created, rows, "{:?}", report.counts);
+
+    // The replay: every result forgotten, every id sent again.
+    let outbox = dir.path().join("cache.sqlite3");
+    drop(cache);
+    {
+        let conn = rusqlite::Connection::open(&outbox).unwrap();
+        conn.execute(
+            "UPDATE outbox SET state = 'pending', applied_version = NULL",
+            [],
+        )
+        .unwrap();
+    }
+    let cache = Cache::open(&outbox).unwrap();
+    let started = Instant::now();
+    let replayed = push_import(&api, &cache, staged.id, &mut |_| {})
+        .await
+        .unwrap();
+    let replay = started.elapsed();
+    assert_eq!(replayed.counts.created, rows, "{:?}", replayed.counts);
+
+    println!("stage {rows} new rows: {:.3} s", stage.as_secs_f64());
+    println!(
+        "confirm (outbox, one transaction): {:.3} s",
+        confirm.as_secs_f64()
+    );
+    println!(
+        "push {rows} rows in {batches} batches: {:.3} s (client reads {:.3} s, server answers {:.3} s, client records {:.3} s)",
+        push.as_secs_f64(),
+        read.as_secs_f64(),
+        send.as_secs_f64(),
+        record.as_secs_f64()
+    );
+    println!("replay of the same ids: {:.3} s", replay.as_secs_f64());
+    server.shutdown().await.unwrap();
+}

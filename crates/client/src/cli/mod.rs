@@ -1,0 +1,3 @@
+//! The `orgdesk` subcommands that live in their own files.
+
+pub mod import;

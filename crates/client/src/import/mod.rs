@@ -1,0 +1,1016 @@
+//! Bulk import, the client side (SPEC.md §6): a file (or the multi-row form) is parsed by
+//! `domain::import`, diffed against the cached roster and checked row by row with the
+//! domain's rules, then kept in the cache as a [`StagedImport`] until the user confirms it.
+//!
+//! Confirmation writes every mutation of the import into the outbox in one transaction,
+//! with its mutation id fixed at that moment: the push after it, however often it is
+//! interrupted and restarted, applies each row exactly once (a replayed id gets its stored
+//! result). The result report is read back through those ids.
+
+mod plan;
+
+use crate::api::Api;
+use crate::cache::Cache;
+use crate::cache::feed::timestamp;
+use crate::cache::roster::{member, member_by_email};
+use crate::error::{Error, Result};
+use crate::outbox::insert_staged;
+use crate::sync::{self, SyncProgress};
+use chrono::{DateTime, NaiveDate, Utc};
+use orgdesk_domain::ErrorCode;
+use orgdesk_domain::Role;
+use orgdesk_domain::import::{
+    Column, ImportOptions, ParsedRow, RawRow, RawTable, RowError, parse, parse_form, read_table,
+    result_report_csv, result_report_xlsx,
+};
+use orgdesk_domain::wire::{MutationKind, OrgId, UserId};
+use plan::{OrgFacts, Planned, Planner, duplicate};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+pub(crate) use plan::property_definitions;
+
+pub type ImportId = i64;
+
+/// Where an import stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportState {
+    /// Staged: can be reviewed, edited and dropped row by row; nothing is in the outbox.
+    Staged,
+    /// Its mutations are in the outbox with their ids; push sends them.
+    Confirmed,
+}
+
+impl ImportState {
+    const fn as_str(self) -> &'static str {
+        match self {
+            ImportState::Staged => "staged",
+            ImportState::Confirmed => "confirmed",
+        }
+    }
+}
+
+/// A staged import as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagedImport {
+    pub id: ImportId,
+    pub org_id: OrgId,
+    pub file_name: String,
+    pub state: ImportState,
+    pub staged_at: String,
+    pub confirmed_at: Option<String>,
+    /// Every header of the file, as written.
+    pub headers: Vec<String>,
+    /// Headers Orgdesk does not know; their cells are ignored.
+    pub unknown_columns: Vec<String>,
+    /// What the user should know that does not stop the import.
+    pub warnings: Vec<String>,
+    pub counts: PlanCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PlanCounts {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub error: usize,
+    pub dropped: usize,
+}
+
+/// One data row of a staged import and what it will do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagedRow {
+    /// The row as the user's spreadsheet numbers it.
+    pub row_number: u32,
+    pub email: String,
+    pub plan: RowPlan,
+    /// The cached member an update or unchanged row matched.
+    pub user_id: Option<UserId>,
+    /// The user edited this row's cells after staging.
+    pub edited: bool,
+}
+
+/// What a row will do. Never carries a password (it is shown and printed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "plan", rename_all = "snake_case")]
+pub enum RowPlan {
+    Create {
+        role: Role,
+    },
+    /// Only the fields that change, in template order.
+    Update {
+        changes: Vec<FieldChange>,
+    },
+    Unchanged,
+    /// Every reason the row cannot be imported, with its row and column.
+    Error {
+        errors: Vec<RowProblem>,
+    },
+    /// The user dropped the row from the import.
+    Dropped,
+}
+
+impl RowPlan {
+    fn kind(&self) -> &'static str {
+        match self {
+            RowPlan::Create { .. } => "create",
+            RowPlan::Update { .. } => "update",
+            RowPlan::Unchanged => "unchanged",
+            RowPlan::Error { .. } => "error",
+            RowPlan::Dropped => "dropped",
+        }
+    }
+}
+
+/// One reason a row cannot be imported: the parser's [`RowError`] or a rule the actor's
+/// rights or the roster break, named by row and column as the file shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowProblem {
+    pub row: u32,
+    /// The header as written in the file.
+    pub column: String,
+    pub code: ErrorCode,
+    pub reason: String,
+}
+
+impl From<RowError> for RowProblem {
+    fn from(error: RowError) -> Self {
+        RowProblem {
+            row: error.row,
+            column: error.column,
+            code: error.code,
+            reason: error.reason,
+        }
+    }
+}
+
+impl std::fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Row {}, column {}: {}",
+            self.row, self.column, self.reason
+        )
+    }
+}
+
+/// A text column without a copy.
+pub(crate) fn str_at<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
+    row.get_ref(index)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// One field an update row changes: old → new, as cells (empty for none).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub column: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// One mutation a confirmed row puts in the outbox, based on the cached row's version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PlannedMutation {
+    pub base_version: Option<i64>,
+    pub change: MutationKind,
+}
+
+/// How to read a file for staging.
+#[derive(Debug, Clone, Copy)]
+pub struct StageOptions<'a> {
+    /// Shown in the preview and listings.
+    pub file_name: &'a str,
+    /// The worksheet of a workbook; the first one when `None`.
+    pub sheet: Option<&'a str>,
+    /// The role for a file without a Role column (and empty Role cells).
+    pub default_role: Option<Role>,
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+/// The file-name stored for rows typed into the multi-row form.
+pub const FORM_FILE_NAME: &str = "(form)";
+
+/// What became of each row after a push, and the report file to save.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImportReport {
+    pub import_id: ImportId,
+    pub counts: ReportCounts,
+    /// The `Result` cell of each row, by row number.
+    pub results: BTreeMap<u32, String>,
+    #[serde(skip)]
+    pub table: RawTable,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReportCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Errors at staging, rejections and conflicts.
+    pub failed: usize,
+    pub dropped: usize,
+    /// Confirmed but without a result yet (push again).
+    pub not_sent: usize,
+}
+
+impl ImportReport {
+    /// Whether every row has its final result.
+    pub fn complete(&self) -> bool {
+        self.counts.not_sent == 0
+    }
+
+    /// The user's rows with a `Result` column, as CSV (passwords left out).
+    pub fn to_csv(&self) -> Result<Vec<u8>> {
+        result_report_csv(&self.table, &self.results).map_err(write_error)
+    }
+
+    /// The same as an XLSX workbook.
+    pub fn to_xlsx(&self) -> Result<Vec<u8>> {
+        result_report_xlsx(&self.table, &self.results).map_err(write_error)
+    }
+}
+
+fn write_error(error: impl std::fmt::Display) -> Error {
+    Error::Io(std::io::Error::other(error.to_string()))
+}
+
+/// The preview's facts about the file, kept with the import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Summary {
+    headers: Vec<String>,
+    unknown_columns: Vec<String>,
+    warnings: Vec<String>,
+    /// The rows came from the multi-row form (no file: the cells are the source).
+    form: bool,
+}
+
+/// A row of the import as stored.
+struct RowRecord {
+    row_number: u32,
+    email: String,
+    cells: Vec<String>,
+    edited: bool,
+    dropped: bool,
+    planned: Planned,
+}
+
+/// A row's cells as stored (as written, or as the user edited them) and its marks.
+#[derive(Debug, Clone)]
+struct KeptRow {
+    cells: Vec<String>,
+    edited: bool,
+    dropped: bool,
+}
+
+/// The stored rows of an import by row number.
+type Kept = BTreeMap<u32, KeptRow>;
+
+/// One of a confirmed row's mutations as the outbox has it now.
+struct Outcome {
+    state: String,
+    code: Option<String>,
+    message: Option<String>,
+}
+
+/// The import as stored, for re-planning.
+struct Stored {
+    org: OrgId,
+    file: Vec<u8>,
+    sheet: Option<String>,
+    default_role: Option<Role>,
+    state: ImportState,
+    summary: Summary,
+}
+
+fn load_stored(conn: &Connection, id: ImportId) -> Result<Stored> {
+    let stored = conn
+        .query_row(
+            "SELECT org_id, file, sheet, default_role, state, summary FROM imports WHERE id = ?1",
+            params![id],
+            |row| {
+                Ok((
+                    row.get::<_, OrgId>(0)?,
+                    row.get::<_, Vec<u8>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no staged import {id}")))?;
+    let (org, file, sheet, default_role, state, summary) = stored;
+    Ok(Stored {
+        org,
+        file,
+        sheet,
+        default_role: default_role
+            .map(|r| r.parse::<Role>().map_err(|e| Error::Invalid(e.to_string())))
+            .transpose()?,
+        state: if state == ImportState::Confirmed.as_str() {
+            ImportState::Confirmed
+        } else {
+            ImportState::Staged
+        },
+        summary: serde_json::from_str(&summary)?,
+    })
+}
+
+/// The stored cells, edit and drop marks of an import's rows.
+fn stored_rows(conn: &Connection, id: ImportId) -> Result<Kept> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT row_number, cells, edited, dropped FROM import_rows WHERE import_id = ?1",
+    )?;
+    let mut rows = stmt.query(params![id])?;
+    let mut out = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        let cells: Vec<String> = serde_json::from_str(str_at(row, 1)?)?;
+        let kept = KeptRow {
+            cells,
+            edited: row.get(2)?,
+            dropped: row.get(3)?,
+        };
+        out.insert(row.get(0)?, kept);
+    }
+    Ok(out)
+}
+
+/// Parses (the file, or the form's cells), applies the user's edits and plans every row.
+/// `kept` holds the stored cells and marks of a re-plan (empty at first staging).
+fn plan_import(
+    conn: &Connection,
+    org: OrgId,
+    stored: &Stored,
+    kept: &Kept,
+    today: NaiveDate,
+) -> Result<(Summary, Vec<RowRecord>)> {
+    let mut facts = OrgFacts::load(conn, org)?;
+    let options = ImportOptions {
+        properties: &facts.properties,
+        workspaces: Some(&facts.workspace_list),
+        default_role: stored.default_role,
+        sheet: stored.sheet.as_deref(),
+        ..ImportOptions::new(today)
+    };
+    let invalid = |e: orgdesk_domain::import::ImportError| Error::Invalid(e.to_string());
+    let (mut parsed, table) = if stored.summary.form {
+        let rows: Vec<Vec<String>> = kept.values().map(|k| k.cells.clone()).collect();
+        let numbers: Vec<u32> = kept.keys().copied().collect();
+        let mut parsed = parse_form(&stored.summary.headers, &rows, &options).map_err(invalid)?;
+        // The form numbers rows 1..N by position among the rows passed; blank form rows
+        // were never stored, so positions are mapped back to the numbers the user saw.
+        for row in &mut parsed.rows {
+            let position = row.row_number() as usize;
+            if let Some(number) = position.checked_sub(1).and_then(|i| numbers.get(i)) {
+                renumber(row, *number);
+            }
+        }
+        let table = RawTable {
+            headers: stored.summary.headers.clone(),
+            rows: kept
+                .iter()
+                .map(|(number, k)| RawRow {
+                    row_number: *number,
+                    cells: k.cells.clone(),
+                })
+                .collect(),
+        };
+        (parsed, table)
+    } else {
+        let parsed = parse(&stored.file, &options).map_err(invalid)?;
+        let table = read_table(&stored.file, stored.sheet.as_deref()).map_err(invalid)?;
+        (parsed, table)
+    };
+
+    // Rows the user edited are read again from their edited cells, by the same rules.
+    let edited: Vec<(u32, &Vec<String>)> = kept
+        .iter()
+        .filter(|(_, k)| k.edited && !stored.summary.form)
+        .map(|(number, k)| (*number, &k.cells))
+        .collect();
+    for (number, cells) in &edited {
+        let again =
+            parse_form(&parsed.headers, std::slice::from_ref(*cells), &options).map_err(invalid)?;
+        if let Some(mut row) = again.rows.into_iter().next() {
+            renumber(&mut row, *number);
+            if let Some(slot) = parsed.rows.iter_mut().find(|r| r.row_number() == *number) {
+                *slot = row;
+            }
+        }
+    }
+
+    let emails: HashSet<&str> = parsed.valid_rows().map(|r| r.email.as_str()).collect();
+    facts.load_members(conn, org, &emails)?;
+    let mut planner = Planner::new(&facts, &parsed);
+    let email_header = parsed
+        .columns
+        .iter()
+        .find(|c| c.column == Column::Email)
+        .map_or_else(|| Column::Email.name(), |c| c.header.clone());
+    let mut cells_by_row: HashMap<u32, Vec<String>> = table
+        .rows
+        .into_iter()
+        .map(|row| (row.row_number, row.cells))
+        .collect();
+    let mut seen = BTreeMap::new();
+    let mut records = Vec::with_capacity(parsed.rows.len());
+    for row in &parsed.rows {
+        let number = row.row_number();
+        let (cells, edited, dropped) = match kept.get(&number) {
+            Some(k) => (k.cells.clone(), k.edited, k.dropped),
+            None => (
+                cells_by_row.remove(&number).unwrap_or_default(),
+                false,
+                false,
+            ),
+        };
+        let (email, planned) = match row {
+            _ if dropped => (row_email(row), dropped_plan()),
+            ParsedRow::Invalid(invalid) => (
+                invalid.email.clone(),
+                Planned {
+                    plan: RowPlan::Error {
+                        errors: invalid.errors.iter().cloned().map(Into::into).collect(),
+                    },
+                    user_id: None,
+                    mutations: Vec::new(),
+                },
+            ),
+            ParsedRow::Valid(valid) => match duplicate(&mut seen, valid, email_header.clone()) {
+                Some(error) => (
+                    valid.email.clone(),
+                    Planned {
+                        plan: RowPlan::Error {
+                            errors: vec![error.into()],
+                        },
+                        user_id: None,
+                        mutations: Vec::new(),
+                    },
+                ),
+                None => (valid.email.clone(), planner.plan(valid)),
+            },
+        };
+        records.push(RowRecord {
+            row_number: number,
+            email,
+            cells,
+            edited,
+            dropped,
+            planned,
+        });
+    }
+    let summary = Summary {
+        headers: parsed.headers.clone(),
+        unknown_columns: parsed.unknown_columns.clone(),
+        warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
+        form: stored.summary.form,
+    };
+    Ok((summary, records))
+}
+
+fn dropped_plan() -> Planned {
+    Planned {
+        plan: RowPlan::Dropped,
+        user_id: None,
+        mutations: Vec::new(),
+    }
+}
+
+fn row_email(row: &ParsedRow) -> String {
+    match row {
+        ParsedRow::Valid(valid) => valid.email.clone(),
+        ParsedRow::Invalid(invalid) => invalid.email.clone(),
+    }
+}
+
+fn renumber(row: &mut ParsedRow, number: u32) {
+    match row {
+        ParsedRow::Valid(valid) => valid.row_number = number,
+        ParsedRow::Invalid(invalid) => {
+            invalid.row_number = number;
+            for error in &mut invalid.errors {
+                error.row = number;
+            }
+        }
+    }
+}
+
+fn write_rows(conn: &Connection, id: ImportId, records: &[RowRecord]) -> Result<()> {
+    conn.execute("DELETE FROM import_rows WHERE import_id = ?1", params![id])?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO import_rows
+             (import_id, row_number, email, cells, edited, dropped, plan, detail, user_id, mutations)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for record in records {
+        stmt.execute(params![
+            id,
+            record.row_number,
+            record.email,
+            serde_json::to_string(&record.cells)?,
+            record.edited,
+            record.dropped,
+            record.planned.plan.kind(),
+            serde_json::to_string(&record.planned.plan)?,
+            record.planned.user_id,
+            serde_json::to_string(&record.planned.mutations)?,
+        ])?;
+    }
+    Ok(())
+}
+
+fn import_header(conn: &Connection, id: ImportId) -> Result<StagedImport> {
+    let (org_id, file_name, state, staged_at, confirmed_at, summary) = conn
+        .query_row(
+            "SELECT org_id, file_name, state, staged_at, confirmed_at, summary
+             FROM imports WHERE id = ?1",
+            params![id],
+            |row| {
+                Ok((
+                    row.get::<_, OrgId>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, String>(5)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no staged import {id}")))?;
+    let summary: Summary = serde_json::from_str(&summary)?;
+    let mut counts = PlanCounts::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT plan, count(*) FROM import_rows WHERE import_id = ?1 GROUP BY plan",
+    )?;
+    let mut rows = stmt.query(params![id])?;
+    while let Some(row) = rows.next()? {
+        let count = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+        match str_at(row, 0)? {
+            "create" => counts.create = count,
+            "update" => counts.update = count,
+            "unchanged" => counts.unchanged = count,
+            "error" => counts.error = count,
+            _ => counts.dropped = count,
+        }
+    }
+    Ok(StagedImport {
+        id,
+        org_id,
+        file_name,
+        state: if state == ImportState::Confirmed.as_str() {
+            ImportState::Confirmed
+        } else {
+            ImportState::Staged
+        },
+        staged_at,
+        confirmed_at,
+        headers: summary.headers,
+        unknown_columns: summary.unknown_columns,
+        warnings: summary.warnings,
+        counts,
+    })
+}
+
+impl Cache {
+    /// Reads a CSV or workbook, diffs and checks every row against the cached roster and
+    /// the actor's rights, and saves the plan. Nothing goes to the outbox.
+    pub fn stage_import(
+        &self,
+        org: OrgId,
+        bytes: &[u8],
+        options: &StageOptions<'_>,
+    ) -> Result<StagedImport> {
+        let stored = Stored {
+            org,
+            file: bytes.to_vec(),
+            sheet: options.sheet.map(str::to_owned),
+            default_role: options.default_role,
+            state: ImportState::Staged,
+            summary: Summary::default(),
+        };
+        self.save_new_import(stored, options.file_name, &BTreeMap::new(), options)
+    }
+
+    /// Stages rows typed into the multi-row form: the same checks as a file. `headers`
+    /// name the form's columns as the template does (`template_headers`).
+    pub fn stage_form(
+        &self,
+        org: OrgId,
+        headers: &[String],
+        rows: &[Vec<String>],
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<StagedImport> {
+        let stored = Stored {
+            org,
+            file: Vec::new(),
+            sheet: None,
+            default_role: None,
+            state: ImportState::Staged,
+            summary: Summary {
+                headers: headers.to_vec(),
+                form: true,
+                ..Summary::default()
+            },
+        };
+        // Blank form rows are skipped by the parser but keep their numbers.
+        let kept = (1u32..)
+            .zip(rows)
+            .map(|(number, cells)| {
+                let kept = KeptRow {
+                    cells: cells.clone(),
+                    edited: false,
+                    dropped: false,
+                };
+                (number, kept)
+            })
+            .collect();
+        let options = StageOptions {
+            file_name: FORM_FILE_NAME,
+            sheet: None,
+            default_role: None,
+            today,
+            now,
+        };
+        self.save_new_import(stored, FORM_FILE_NAME, &kept, &options)
+    }
+
+    fn save_new_import(
+        &self,
+        stored: Stored,
+        file_name: &str,
+        kept: &Kept,
+        options: &StageOptions<'_>,
+    ) -> Result<StagedImport> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let (summary, records) = plan_import(&tx, stored.org, &stored, kept, options.today)?;
+        tx.execute(
+            "INSERT INTO imports (org_id, file_name, file, sheet, default_role, staged_at, summary)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                stored.org,
+                file_name,
+                stored.file,
+                stored.sheet,
+                stored.default_role.map(Role::as_str),
+                timestamp(options.now),
+                serde_json::to_string(&summary)?,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        write_rows(&tx, id, &records)?;
+        let header = import_header(&tx, id)?;
+        tx.commit()?;
+        Ok(header)
+    }
+
+    pub fn staged_import(&self, id: ImportId) -> Result<StagedImport> {
+        import_header(&self.lock(), id)
+    }
+
+    /// The org's newest import, staged or confirmed.
+    pub fn latest_import(&self, org: OrgId) -> Result<Option<StagedImport>> {
+        let conn = self.lock();
+        let id: Option<ImportId> = conn
+            .query_row(
+                "SELECT id FROM imports WHERE org_id = ?1 ORDER BY id DESC LIMIT 1",
+                params![org],
+                |row| row.get(0),
+            )
+            .optional()?;
+        id.map(|id| import_header(&conn, id)).transpose()
+    }
+
+    /// Every row of an import with its plan, in row order.
+    pub fn import_rows(&self, id: ImportId) -> Result<Vec<StagedRow>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT row_number, email, detail, user_id, edited FROM import_rows
+             WHERE import_id = ?1 ORDER BY row_number",
+        )?;
+        let mut rows = stmt.query(params![id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(StagedRow {
+                row_number: row.get(0)?,
+                email: row.get(1)?,
+                plan: serde_json::from_str(str_at(row, 2)?)?,
+                user_id: row.get(3)?,
+                edited: row.get(4)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Changes cells of one row (`(header, value)`, the header as written in the file,
+    /// matched ignoring case) and re-plans the import, so duplicates and `last_admin` are
+    /// judged over the whole file again.
+    pub fn edit_import_row(
+        &self,
+        id: ImportId,
+        row_number: u32,
+        edits: &[(String, String)],
+        today: NaiveDate,
+    ) -> Result<StagedRow> {
+        self.replan(id, today, |summary, kept| {
+            let KeptRow { cells, edited, .. } = kept
+                .get_mut(&row_number)
+                .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?;
+            for (header, value) in edits {
+                let index = summary
+                    .headers
+                    .iter()
+                    .position(|h| h.trim().eq_ignore_ascii_case(header.trim()))
+                    .ok_or_else(|| {
+                        Error::Invalid(format!(
+                            "the file has no column '{header}' (its columns: {})",
+                            summary.headers.join(", ")
+                        ))
+                    })?;
+                if cells.len() <= index {
+                    cells.resize(index + 1, String::new());
+                }
+                cells[index] = value.clone();
+            }
+            *edited = true;
+            Ok(())
+        })?;
+        self.import_rows(id)?
+            .into_iter()
+            .find(|row| row.row_number == row_number)
+            .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))
+    }
+
+    /// Drops a row from the import (or takes it back with `dropped = false`).
+    pub fn drop_import_row(
+        &self,
+        id: ImportId,
+        row_number: u32,
+        dropped: bool,
+        today: NaiveDate,
+    ) -> Result<()> {
+        self.replan(id, today, |_, kept| {
+            kept.get_mut(&row_number)
+                .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?
+                .dropped = dropped;
+            Ok(())
+        })
+    }
+
+    fn replan(
+        &self,
+        id: ImportId,
+        today: NaiveDate,
+        change: impl FnOnce(&Summary, &mut Kept) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let stored = load_stored(&tx, id)?;
+        if stored.state != ImportState::Staged {
+            return Err(Error::Invalid(format!(
+                "import {id} is confirmed; its rows are in the outbox"
+            )));
+        }
+        let mut kept = stored_rows(&tx, id)?;
+        change(&stored.summary, &mut kept)?;
+        let (summary, records) = plan_import(&tx, stored.org, &stored, &kept, today)?;
+        tx.execute(
+            "UPDATE imports SET summary = ?2 WHERE id = ?1",
+            params![id, serde_json::to_string(&summary)?],
+        )?;
+        write_rows(&tx, id, &records)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Puts every create and update row's mutations into the outbox in one transaction,
+    /// their ids fixed now. Refused when a row's member changed in the cache since staging
+    /// (a sync came in between): stage the file again to see the new plan.
+    pub fn confirm_import(&self, id: ImportId, now: DateTime<Utc>) -> Result<usize> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let stored = load_stored(&tx, id)?;
+        if stored.state != ImportState::Staged {
+            return Err(Error::Invalid(format!("import {id} is already confirmed")));
+        }
+        let org = stored.org;
+        let planned: Vec<(u32, String, Option<UserId>, String)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT row_number, email, user_id, mutations FROM import_rows
+                 WHERE import_id = ?1 AND dropped = 0 AND plan IN ('create', 'update')
+                 ORDER BY row_number",
+            )?;
+            stmt.query_map(params![id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let mut staged = 0;
+        {
+            let mut link = tx.prepare_cached(
+                "INSERT INTO import_mutations (import_id, row_number, mutation_id) VALUES (?1, ?2, ?3)",
+            )?;
+            for (row_number, email, user_id, mutations) in planned {
+                let mutations: Vec<PlannedMutation> = serde_json::from_str(&mutations)?;
+                let base = match user_id {
+                    Some(user) => member(&tx, org, user)?,
+                    None => None,
+                };
+                let moved = match (&base, user_id) {
+                    (Some(base), Some(_)) => mutations
+                        .first()
+                        .is_some_and(|m| m.base_version != Some(base.version)),
+                    (None, Some(_)) => true,
+                    (_, None) => member_by_email(&tx, org, &email)?.is_some(),
+                };
+                if moved {
+                    return Err(Error::Invalid(format!(
+                        "row {row_number} ({email}) changed in the roster since the import was staged; stage the file again"
+                    )));
+                }
+                for planned in &mutations {
+                    let mutation_id = insert_staged(&tx, org, &planned.change, base.as_ref(), now)?;
+                    link.execute(params![id, row_number, mutation_id])?;
+                    staged += 1;
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE imports SET state = 'confirmed', confirmed_at = ?2 WHERE id = ?1",
+            params![id, timestamp(now)],
+        )?;
+        tx.commit()?;
+        Ok(staged)
+    }
+
+    /// The result of every row as the outbox knows it now: the report to save.
+    pub fn import_report(&self, id: ImportId) -> Result<ImportReport> {
+        let conn = self.lock();
+        let stored = load_stored(&conn, id)?;
+        let kept = stored_rows(&conn, id)?;
+        // Per row: (any rejected message, any conflict, any open, all applied).
+        let mut outcomes: HashMap<u32, Vec<Outcome>> = HashMap::new();
+        {
+            let mut stmt = conn.prepare_cached(
+                "SELECT m.row_number, o.state, o.result_code, o.result_message
+                 FROM import_mutations m JOIN outbox o ON o.id = m.mutation_id
+                 WHERE m.import_id = ?1",
+            )?;
+            let mut rows = stmt.query(params![id])?;
+            while let Some(row) = rows.next()? {
+                outcomes.entry(row.get(0)?).or_default().push(Outcome {
+                    state: row.get(1)?,
+                    code: row.get(2)?,
+                    message: row.get(3)?,
+                });
+            }
+        }
+        let mut counts = ReportCounts::default();
+        let mut results = BTreeMap::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT row_number, plan, detail FROM import_rows WHERE import_id = ?1",
+        )?;
+        let mut rows = stmt.query(params![id])?;
+        let confirmed = stored.state == ImportState::Confirmed;
+        while let Some(row) = rows.next()? {
+            let number: u32 = row.get(0)?;
+            let plan: RowPlan = serde_json::from_str(str_at(row, 2)?)?;
+            let result = match &plan {
+                RowPlan::Unchanged => {
+                    counts.unchanged += 1;
+                    "unchanged".to_owned()
+                }
+                RowPlan::Dropped => {
+                    counts.dropped += 1;
+                    "dropped".to_owned()
+                }
+                RowPlan::Error { errors } => {
+                    counts.failed += 1;
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: column {}: {}", e.code, e.column, e.reason))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }
+                RowPlan::Create { .. } | RowPlan::Update { .. } => {
+                    let done = if matches!(plan, RowPlan::Create { .. }) {
+                        "created"
+                    } else {
+                        "updated"
+                    };
+                    match outcomes.get(&number) {
+                        Some(outcomes) if confirmed => row_result(outcomes, done, &mut counts),
+                        _ => {
+                            counts.not_sent += 1;
+                            String::new()
+                        }
+                    }
+                }
+            };
+            results.insert(number, result);
+        }
+        let table = RawTable {
+            headers: stored.summary.headers.clone(),
+            rows: kept
+                .into_iter()
+                .map(|(row_number, k)| RawRow {
+                    row_number,
+                    cells: k.cells,
+                })
+                .collect(),
+        };
+        Ok(ImportReport {
+            import_id: id,
+            counts,
+            results,
+            table,
+        })
+    }
+}
+
+/// One confirmed row's result from its mutations' outbox states.
+fn row_result(outcomes: &[Outcome], done: &str, counts: &mut ReportCounts) -> String {
+    let has = |state: &str| outcomes.iter().any(|o| o.state == state);
+    if let Some(rejected) = outcomes.iter().find(|o| o.state == "rejected") {
+        counts.failed += 1;
+        let code = rejected
+            .code
+            .as_deref()
+            .unwrap_or(ErrorCode::Internal.as_str());
+        return format!(
+            "{code}: {}",
+            rejected.message.as_deref().unwrap_or_default()
+        );
+    }
+    if has("conflict") {
+        counts.failed += 1;
+        return "conflict: the user was changed on the server after this import was staged; resolve it in the outbox".to_owned();
+    }
+    if has("pending") {
+        counts.not_sent += 1;
+        return String::new();
+    }
+    if outcomes.iter().all(|o| o.state == "applied") {
+        if done == "created" {
+            counts.created += 1;
+        } else {
+            counts.updated += 1;
+        }
+        return done.to_owned();
+    }
+    counts.failed += 1;
+    "resolved in the outbox".to_owned()
+}
+
+/// Sends the org's pending changes (the import's among them, in staging order) and
+/// returns the import's report. Safe to run again after any interruption: ids were fixed
+/// at confirmation, so a resent row gets its stored result.
+pub async fn push_import(
+    api: &Api,
+    cache: &Cache,
+    id: ImportId,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> Result<ImportReport> {
+    let import = cache.run(move |c| c.staged_import(id)).await?;
+    if import.state != ImportState::Confirmed {
+        return Err(Error::Invalid(format!(
+            "import {id} is not confirmed yet: review it and confirm it first"
+        )));
+    }
+    sync::push(api, cache, import.org_id, progress).await?;
+    cache.run(move |c| c.import_report(id)).await
+}
+
+impl Cache {
+    /// The org's custom property definitions (the template's `prop:` columns).
+    pub fn property_definitions(
+        &self,
+        org: OrgId,
+    ) -> Result<Vec<orgdesk_domain::import::PropertyDefinition>> {
+        property_definitions(&self.lock(), org)
+    }
+
+    /// An import's mutations in the outbox, and how many still wait for a result: the
+    /// push's progress.
+    pub fn import_mutations(&self, id: ImportId) -> Result<(usize, usize)> {
+        let conn = self.lock();
+        let (total, open): (i64, i64) = conn.query_row(
+            "SELECT count(*), coalesce(sum(o.state = 'pending'), 0)
+             FROM import_mutations m JOIN outbox o ON o.id = m.mutation_id
+             WHERE m.import_id = ?1",
+            params![id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((
+            usize::try_from(total).unwrap_or(0),
+            usize::try_from(open).unwrap_or(0),
+        ))
+    }
+}
