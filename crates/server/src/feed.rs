@@ -23,6 +23,7 @@ use orgdesk_domain::wire::{
     MutationOutcome, MutationResult, MutationResults, PropertyDefinition, Workspace,
 };
 use orgdesk_domain::{Action, ErrorCode, Grant};
+use sqlx::Row;
 use std::collections::HashMap;
 
 pub const DEFAULT_LIMIT: u32 = 1000;
@@ -205,18 +206,32 @@ async fn read(
         "a.email_domain",
     );
     let lim = limit_sql(&mut q);
-    q.push(&format!(
+    let inner = format!(
         "SELECT {MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = {o} AND m.seq > {s} AND m.seq <= {u} AND {scope} ORDER BY m.seq{lim}"
+    );
+    q.push(&sql::json_rows(
+        state.store.backend,
+        &sql::result_names(MEMBER_COLUMNS),
+        &inner,
+        "seq",
     ));
-    for row in q.fetch_all(pool).await? {
-        let member = members::member_from_row(&row, today)?;
+    // An empty aggregate is NULL on PostgreSQL and `[]` on SQLite.
+    let page: Option<String> = q.build().fetch_one(pool).await?.try_get("page")?;
+    let rows: Vec<members::StoredMember> = match page {
+        Some(page) => store::parse_json(&page, "feed page")?,
+        None => Vec::new(),
+    };
+    entries.reserve(rows.len());
+    for row in rows {
+        let seq = row.seq;
+        let member = row.into_member(today)?;
         let member = if grant == Grant::Full {
             member
         } else {
             members::directory_view(member)
         };
         entries.push(Entry {
-            seq: int(&row, "seq")?,
+            seq,
             change: Change::Member(Box::new(member)),
         });
     }

@@ -70,42 +70,108 @@ fn opt_date(value: Option<String>) -> Result<Option<NaiveDate>> {
     value.map(|d| parse_stored(&d, "date")).transpose()
 }
 
+/// A roster row as stored: the [`MEMBER_COLUMNS`] in their order. The feed reads a page of
+/// them as one JSON array of arrays (see [`crate::sql::json_rows`]), single reads from a row.
+#[derive(Debug, serde::Deserialize)]
+pub struct StoredMember {
+    account_id: i64,
+    email: String,
+    role: String,
+    status: String,
+    display_name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    title: Option<String>,
+    company: Option<String>,
+    office: Option<String>,
+    street: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    cell_phone: Option<String>,
+    home_phone: Option<String>,
+    workspaces: String,
+    scope: Option<String>,
+    guest_expires: Option<String>,
+    properties: String,
+    invited_by: Option<i64>,
+    invited_at: Option<i64>,
+    invite_expires_at: Option<i64>,
+    created_at: i64,
+    last_active_at: Option<i64>,
+    last_sign_in_at: Option<i64>,
+    version: i64,
+    pub seq: i64,
+}
+
+impl StoredMember {
+    pub fn from_row(row: &AnyRow) -> Result<StoredMember> {
+        macro_rules! read_profile {
+            ($($field:ident),*) => {
+                StoredMember {
+                    $($field: opt_str(row, stringify!($field))?,)*
+                    account_id: int(row, "account_id")?,
+                    email: text(row, "email")?,
+                    role: text(row, "role")?,
+                    status: text(row, "status")?,
+                    workspaces: text(row, "workspaces")?,
+                    scope: opt_str(row, "scope")?,
+                    guest_expires: opt_str(row, "guest_expires")?,
+                    properties: text(row, "properties")?,
+                    invited_by: opt_int(row, "invited_by")?,
+                    invited_at: opt_int(row, "invited_at")?,
+                    invite_expires_at: opt_int(row, "invite_expires_at")?,
+                    created_at: int(row, "created_at")?,
+                    last_active_at: opt_int(row, "last_active_at")?,
+                    last_sign_in_at: opt_int(row, "last_sign_in_at")?,
+                    version: int(row, "version")?,
+                    seq: int(row, "seq")?,
+                }
+            };
+        }
+        Ok(profile_fields!(read_profile))
+    }
+
+    /// The member, with its status as of `today`.
+    pub fn into_member(self, today: NaiveDate) -> Result<Member> {
+        let role: Role = parse_stored(&self.role, "role")?;
+        let stored: Status = parse_stored(&self.status, "status")?;
+        let guest_expires = opt_date(self.guest_expires)?;
+        let status = invariants::effective_status(role, stored, guest_expires, today);
+        macro_rules! take_profile {
+            ($($field:ident),*) => {
+                Profile { $($field: self.$field,)* }
+            };
+        }
+        let profile = profile_fields!(take_profile);
+        Ok(Member {
+            id: self.account_id,
+            email: self.email,
+            role,
+            status,
+            profile,
+            workspaces: decode_workspaces(&self.workspaces),
+            scope: self.scope.map(|s| parse_json(&s, "scope")).transpose()?,
+            guest_expires,
+            properties: parse_json(&self.properties, "properties")?,
+            invited_by: self.invited_by,
+            invited_at: self.invited_at.map(store::to_time),
+            invitation_expires_at: if status == Status::Pending {
+                self.invite_expires_at.map(store::to_time)
+            } else {
+                None
+            },
+            created_at: store::to_time(self.created_at),
+            last_active_at: self.last_active_at.map(store::to_time),
+            last_sign_in_at: self.last_sign_in_at.map(store::to_time),
+            version: self.version,
+        })
+    }
+}
+
 /// A roster row as stored, with its status as of `today`.
 pub fn member_from_row(row: &AnyRow, today: NaiveDate) -> Result<Member> {
-    let role: Role = parse_stored(&text(row, "role")?, "role")?;
-    let stored: Status = parse_stored(&text(row, "status")?, "status")?;
-    let guest_expires = opt_date(opt_str(row, "guest_expires")?)?;
-    let status = invariants::effective_status(role, stored, guest_expires, today);
-    macro_rules! read_profile {
-        ($($field:ident),*) => {
-            Profile { $($field: opt_str(row, stringify!($field))?,)* }
-        };
-    }
-    let profile = profile_fields!(read_profile);
-    Ok(Member {
-        id: int(row, "account_id")?,
-        email: text(row, "email")?,
-        role,
-        status,
-        profile,
-        workspaces: decode_workspaces(&text(row, "workspaces")?),
-        scope: opt_str(row, "scope")?
-            .map(|s| parse_json(&s, "scope"))
-            .transpose()?,
-        guest_expires,
-        properties: parse_json(&text(row, "properties")?, "properties")?,
-        invited_by: opt_int(row, "invited_by")?,
-        invited_at: opt_int(row, "invited_at")?.map(store::to_time),
-        invitation_expires_at: if status == Status::Pending {
-            opt_int(row, "invite_expires_at")?.map(store::to_time)
-        } else {
-            None
-        },
-        created_at: store::to_time(int(row, "created_at")?),
-        last_active_at: opt_int(row, "last_active_at")?.map(store::to_time),
-        last_sign_in_at: opt_int(row, "last_sign_in_at")?.map(store::to_time),
-        version: int(row, "version")?,
-    })
+    StoredMember::from_row(row)?.into_member(today)
 }
 
 /// What members and guests see of each other in the member directory (SPEC.md §2 note 1).
