@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Every refusal the product can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     // SPEC.md §2: the permission matrix and the invariants.

@@ -72,6 +72,27 @@ impl<'de> Deserialize<'de> for ScopeEntry {
     }
 }
 
+// A scope is written as a list of strings (`ana@example.com`, `@example.com`): its entries'
+// own (de)serialisation is a string, which the schema derive cannot see.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SearchScope {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        let entry = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An email address, or `@domain` for a whole domain"));
+        ArrayBuilder::new()
+            .items(entry)
+            .description(Some(
+                "The users a scoped admin may see: addresses and `@domains` (SPEC.md §5)",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for SearchScope {}
+
 /// The users a scoped actor may see. An empty scope sees no one but oneself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -22,6 +22,7 @@ pub const MUTATION_ID_MAX_LEN: usize = 64;
 
 /// Every error body: `{ "code": "...", "message": "..." }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
@@ -30,6 +31,7 @@ pub struct ApiError {
 // ---- Sign-in -------------------------------------------------------------------------
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
@@ -39,6 +41,7 @@ pub struct LoginRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     /// Opaque bearer token; the server keeps only its hash.
     pub token: String,
@@ -48,6 +51,7 @@ pub struct LoginResponse {
 
 /// The signed-in account (`GET /api/v1/me`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Account {
     pub id: UserId,
     pub email: String,
@@ -58,6 +62,7 @@ pub struct Account {
 
 /// One org the caller can open (`GET /api/v1/me/orgs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgAccess {
     pub id: OrgId,
     pub name: String,
@@ -75,6 +80,7 @@ pub struct OrgAccess {
 // ---- Orgs ----------------------------------------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettings {
     /// Members and guests may see the member directory.
@@ -93,6 +99,7 @@ impl Default for OrgSettings {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgInfo {
     pub id: OrgId,
     pub name: String,
@@ -107,6 +114,7 @@ pub struct OrgInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillingInfo {
     pub plan: String,
@@ -119,6 +127,7 @@ pub struct BillingInfo {
 
 /// The profile fields of SPEC.md §1 that the user and their admins may edit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -152,6 +161,7 @@ pub type PropertyValues = BTreeMap<String, serde_json::Value>;
 
 /// A membership as the roster shows it (list, get, and the sync feed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// The account's id; a member is addressed by it within the org.
     pub id: UserId,
@@ -167,6 +177,7 @@ pub struct Member {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_expires: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, serde_json::Value>))]
     pub properties: PropertyValues,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invited_by: Option<UserId>,
@@ -184,6 +195,7 @@ pub struct Member {
 
 /// How a new user gets in (SPEC.md §3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Onboarding {
     #[default]
@@ -218,6 +230,7 @@ impl Onboarding {
 
 /// `POST /api/v1/orgs/{org}/members`, and the add-user mutation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
     pub email: String,
@@ -229,6 +242,7 @@ pub struct NewMember {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_expires: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, serde_json::Value>))]
     pub properties: PropertyValues,
     #[serde(default)]
     pub onboarding: Onboarding,
@@ -240,11 +254,13 @@ pub struct NewMember {
 /// `PATCH /api/v1/orgs/{org}/members/{id}`: profile and property edits. A field that is
 /// absent stays as it is; an empty string or JSON null clears it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<ProfileEdit>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, serde_json::Value>))]
     pub properties: PropertyValues,
     /// A guest's new end date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,6 +269,7 @@ pub struct MemberEdit {
 
 /// Profile fields to change: `Some("")` clears, `None` keeps.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProfileEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,6 +300,7 @@ pub struct ProfileEdit {
 
 /// The roster query of `GET /api/v1/orgs/{org}/members`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,6 +325,7 @@ pub struct MemberQuery {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberSort {
     #[default]
@@ -318,6 +337,7 @@ pub enum MemberSort {
 
 /// One page of a keyset-paged listing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,6 +347,7 @@ pub struct Page<T> {
 // ---- Workspaces and property definitions ---------------------------------------------
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub name: String,
@@ -334,6 +355,7 @@ pub struct Workspace {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PropertyKind {
     Text,
@@ -344,6 +366,7 @@ pub enum PropertyKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PropertyDefinition {
     pub id: PropertyId,
     /// The stable key, used in `prop:<key>` import columns.
@@ -359,6 +382,7 @@ pub struct PropertyDefinition {
 
 /// `GET /api/v1/orgs/{org}/changes?since=&limit=`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangesPage {
     pub changes: Vec<Change>,
     /// The opaque cursor to ask from next (`since=`); equal to `since` when nothing
@@ -369,6 +393,7 @@ pub struct ChangesPage {
 
 /// One row changed after the cursor, at its latest version (changes are compacted).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// Nested, because `OrgInfo` has a `kind` field of its own that would collide with
@@ -394,6 +419,7 @@ pub enum Change {
 
 /// `POST /api/v1/orgs/{org}/mutations`: at most [`MAX_MUTATIONS_PER_BATCH`] mutations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MutationBatch {
     pub mutations: Vec<Mutation>,
@@ -404,6 +430,7 @@ pub const MAX_MUTATIONS_PER_BATCH: usize = 1000;
 /// One staged change. `id` is generated by the client once, when the change is staged,
 /// and makes the mutation idempotent: a replay answers the stored result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Mutation {
     pub id: MutationId,
@@ -414,6 +441,7 @@ pub struct Mutation {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MutationKind {
     AddMember {
@@ -456,11 +484,13 @@ pub enum MutationKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResults {
     pub results: Vec<MutationResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResult {
     pub id: MutationId,
     #[serde(flatten)]
@@ -468,6 +498,7 @@ pub struct MutationResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MutationOutcome {
     /// Applied; the row's new version (for adds, the new member's id too).
@@ -492,6 +523,7 @@ pub enum MutationOutcome {
 
 /// `PATCH /api/v1/orgs/{org}`: absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -502,6 +534,7 @@ pub struct OrgEdit {
 
 /// `PATCH /api/v1/orgs/{org}/settings`: absent fields stay as they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgSettingsEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -513,6 +546,7 @@ pub struct OrgSettingsEdit {
 /// `PATCH /api/v1/orgs/{org}/billing`: absent fields stay as they are; an empty
 /// `billing_email` clears it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BillingEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -525,6 +559,7 @@ pub struct BillingEdit {
 
 /// `POST /api/v1/orgs/{partner}/clients`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewClientOrg {
     pub name: String,
@@ -534,6 +569,7 @@ pub struct NewClientOrg {
 
 /// `POST /api/v1/orgs/{org}/workspaces` and `PATCH .../workspaces/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceName {
     pub name: String,
@@ -541,6 +577,7 @@ pub struct WorkspaceName {
 
 /// `POST /api/v1/orgs/{org}/properties`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewPropertyDefinition {
     pub key: String,
     pub label: String,
@@ -553,6 +590,7 @@ pub struct NewPropertyDefinition {
 /// `PATCH /api/v1/orgs/{org}/properties/{id}`: the key and type stay; label and
 /// `required` (and a one-of list's options) may change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PropertyDefinitionEdit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -565,6 +603,7 @@ pub struct PropertyDefinitionEdit {
 
 /// `PUT /api/v1/orgs/{org}/members/{id}/role`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
     pub role: Role,
@@ -574,6 +613,7 @@ pub struct RoleChange {
 
 /// `PUT /api/v1/orgs/{org}/members/{id}/workspaces`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceAssignment {
     pub workspaces: Vec<WorkspaceId>,
@@ -581,6 +621,7 @@ pub struct WorkspaceAssignment {
 
 /// `PUT /api/v1/orgs/{org}/members/{id}/scope`; `null` lifts the restriction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScopeChange {
     pub scope: Option<SearchScope>,
@@ -588,6 +629,7 @@ pub struct ScopeChange {
 
 /// One entry of the audit log (`GET /api/v1/orgs/{org}/audit`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -612,6 +654,7 @@ pub struct AuditEvent {
 
 /// The filters of `GET /api/v1/orgs/{org}/audit`; newest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -632,6 +675,7 @@ pub struct AuditQuery {
 
 /// `POST /api/v1/me/totp`: the new secret (base32) and the `otpauth://` URL for a QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TotpEnrolment {
     pub secret: String,
     pub otpauth_url: String,
@@ -639,6 +683,7 @@ pub struct TotpEnrolment {
 
 /// `POST /api/v1/me/totp/confirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TotpConfirm {
     pub code: String,

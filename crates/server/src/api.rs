@@ -16,13 +16,17 @@ use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use orgdesk_domain::wire::{
-    AuditQuery, BillingEdit, LoginRequest, MemberEdit, MemberQuery, MutationBatch, MutationKind,
-    NewClientOrg, NewMember, NewPropertyDefinition, OrgEdit, OrgSettingsEdit,
-    PropertyDefinitionEdit, RoleChange, ScopeChange, TotpConfirm, WorkspaceAssignment,
-    WorkspaceName,
+    Account, AuditEvent, AuditQuery, BillingEdit, BillingInfo, ChangesPage, LoginRequest,
+    LoginResponse, Member, MemberEdit, MemberQuery, MutationBatch, MutationKind, MutationResults,
+    NewClientOrg, NewMember, NewPropertyDefinition, OrgAccess, OrgEdit, OrgInfo, OrgSettings,
+    OrgSettingsEdit, Page, PropertyDefinition, PropertyDefinitionEdit, RoleChange, ScopeChange,
+    TotpConfirm, TotpEnrolment, Workspace, WorkspaceAssignment, WorkspaceName,
 };
 use orgdesk_domain::{Denied, ErrorCode};
 use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::Schema;
 
 /// Request bodies are limited to this, except the mutation push.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -548,7 +552,9 @@ pub struct Operation {
     /// Needs a bearer token.
     pub auth: bool,
     /// The request body's wire type, if any.
-    pub body: Option<&'static str>,
+    pub body: Option<WireType>,
+    /// The JSON answer's wire type, if it answers with one.
+    pub answer: Option<WireType>,
     /// The refusals it can answer with.
     pub errors: &'static [ErrorCode],
 }
@@ -597,7 +603,7 @@ impl Routes {
         handler: MethodRouter<SharedState>,
         summary: &'static str,
         tag: &'static str,
-        body: Option<&'static str>,
+        body: Option<WireType>,
         errors: &'static [ErrorCode],
     ) -> Self {
         let axum_path = path;
@@ -609,9 +615,65 @@ impl Routes {
             tag,
             auth: !path.starts_with("/api/v1/auth/login") && !path.starts_with("/invite"),
             body,
+            answer: None,
             errors,
         });
         self
+    }
+
+    /// Documents the JSON answer of the operation added last.
+    fn answers(mut self, answer: WireType) -> Self {
+        if let Some(op) = self.operations.last_mut() {
+            op.answer = Some(answer);
+        }
+        self
+    }
+}
+
+/// A wire type as the document shows it: a named component schema, with the schemas it
+/// refers to.
+#[derive(Debug, Clone, Copy)]
+pub struct WireType {
+    pub name: &'static str,
+    schema: fn() -> RefOr<Schema>,
+    refers_to: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+impl WireType {
+    /// `T` under its own name.
+    fn of<T: ToSchema>() -> WireType {
+        Self::named::<T>(
+            std::any::type_name::<T>()
+                .rsplit("::")
+                .next()
+                .unwrap_or("Body"),
+        )
+    }
+
+    /// `T` under another name (a generic page, which has none of its own).
+    fn named<T: ToSchema>(name: &'static str) -> WireType {
+        WireType {
+            name,
+            schema: T::schema,
+            refers_to: T::schemas,
+        }
+    }
+
+    /// A page of `T`s: a generic's schemas do not bring `T`'s own along.
+    fn page<T: ToSchema>(name: &'static str) -> WireType {
+        fn with_items<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+            schemas.push((T::name().into_owned(), T::schema()));
+            T::schemas(schemas);
+        }
+        WireType {
+            name,
+            schema: <Page<T> as utoipa::PartialSchema>::schema,
+            refers_to: with_items::<T>,
+        }
+    }
+
+    fn reference(&self) -> RefOr<Schema> {
+        RefOr::Ref(utoipa::openapi::Ref::from_schema_name(self.name))
     }
 }
 
@@ -632,7 +694,7 @@ fn routes() -> Routes {
         post(login),
         "Sign in with email, password and (if enabled) a TOTP code",
         "auth",
-        Some("LoginRequest"),
+        Some(WireType::of::<LoginRequest>()),
         &[
             E::InvalidCredentials,
             E::TotpRequired,
@@ -641,6 +703,7 @@ fn routes() -> Routes {
             E::InvalidInput,
         ],
     )
+    .answers(WireType::of::<LoginResponse>())
     .add(
         M::POST,
         "/api/v1/auth/logout",
@@ -659,6 +722,7 @@ fn routes() -> Routes {
         None,
         &[E::Unauthenticated],
     )
+    .answers(WireType::of::<Account>())
     .add(
         M::GET,
         "/api/v1/me/orgs",
@@ -668,6 +732,7 @@ fn routes() -> Routes {
         None,
         &[E::Unauthenticated],
     )
+    .answers(WireType::named::<Vec<OrgAccess>>("MyOrgs"))
     .add(
         M::POST,
         "/api/v1/me/totp",
@@ -677,13 +742,14 @@ fn routes() -> Routes {
         None,
         &[E::Unauthenticated, E::InvalidState],
     )
+    .answers(WireType::of::<TotpEnrolment>())
     .add(
         M::POST,
         "/api/v1/me/totp/confirm",
         post(confirm_totp),
         "Turn TOTP on with a code from the new secret",
         "me",
-        Some("TotpConfirm"),
+        Some(WireType::of::<TotpConfirm>()),
         &[E::Unauthenticated, E::InvalidState, E::InvalidInput],
     )
     .add(
@@ -695,15 +761,17 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::of::<OrgInfo>())
     .add(
         M::PATCH,
         "/api/v1/orgs/{org}",
         patch(edit_org),
         "Rename the org or set its domains (If-Match)",
         "orgs",
-        Some("OrgEdit"),
+        Some(WireType::of::<OrgEdit>()),
         WRITE,
     )
+    .answers(WireType::of::<OrgInfo>())
     .add(
         M::DELETE,
         "/api/v1/orgs/{org}",
@@ -727,15 +795,17 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::of::<OrgSettings>())
     .add(
         M::PATCH,
         "/api/v1/orgs/{org}/settings",
         patch(edit_settings),
         "Change member_directory or partner_access",
         "orgs",
-        Some("OrgSettingsEdit"),
+        Some(WireType::of::<OrgSettingsEdit>()),
         WRITE,
     )
+    .answers(WireType::of::<OrgSettings>())
     .add(
         M::GET,
         "/api/v1/orgs/{org}/billing",
@@ -745,15 +815,17 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::of::<BillingInfo>())
     .add(
         M::PATCH,
         "/api/v1/orgs/{org}/billing",
         patch(edit_billing),
         "Change billing info",
         "orgs",
-        Some("BillingEdit"),
+        Some(WireType::of::<BillingEdit>()),
         WRITE,
     )
+    .answers(WireType::of::<BillingInfo>())
     .add(
         M::POST,
         "/api/v1/orgs/{org}/billing/cancel",
@@ -768,6 +840,7 @@ fn routes() -> Routes {
             E::InvalidState,
         ],
     )
+    .answers(WireType::of::<BillingInfo>())
     .add(
         M::GET,
         "/api/v1/orgs/{org}/clients",
@@ -777,15 +850,17 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::named::<Vec<OrgInfo>>("ClientOrgs"))
     .add(
         M::POST,
         "/api/v1/orgs/{org}/clients",
         post(create_client),
         "Create a client org and invite its first admin",
         "partners",
-        Some("NewClientOrg"),
+        Some(WireType::of::<NewClientOrg>()),
         WRITE,
     )
+    .answers(WireType::of::<OrgInfo>())
     .add(
         M::GET,
         "/api/v1/orgs/{org}/members",
@@ -800,15 +875,17 @@ fn routes() -> Routes {
             E::InvalidInput,
         ],
     )
+    .answers(WireType::page::<Member>("MemberPage"))
     .add(
         M::POST,
         "/api/v1/orgs/{org}/members",
         post(add_member),
         "Add a user (invite, generated, set or silent password)",
         "members",
-        Some("NewMember"),
+        Some(WireType::of::<NewMember>()),
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::GET,
         "/api/v1/orgs/{org}/members/{user}",
@@ -818,15 +895,17 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::PATCH,
         "/api/v1/orgs/{org}/members/{user}",
         patch(edit_member),
         "Edit profile, property values or a guest's end date (If-Match)",
         "members",
-        Some("MemberEdit"),
+        Some(WireType::of::<MemberEdit>()),
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::DELETE,
         "/api/v1/orgs/{org}/members/{user}",
@@ -842,27 +921,30 @@ fn routes() -> Routes {
         put(change_role),
         "Change a member's role (If-Match)",
         "members",
-        Some("RoleChange"),
+        Some(WireType::of::<RoleChange>()),
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::PUT,
         "/api/v1/orgs/{org}/members/{user}/workspaces",
         put(assign_workspaces),
         "Set a member's workspaces (If-Match)",
         "members",
-        Some("WorkspaceAssignment"),
+        Some(WireType::of::<WorkspaceAssignment>()),
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::PUT,
         "/api/v1/orgs/{org}/members/{user}/scope",
         put(set_scope),
         "Set or lift a member's search scope (If-Match)",
         "members",
-        Some("ScopeChange"),
+        Some(WireType::of::<ScopeChange>()),
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::POST,
         "/api/v1/orgs/{org}/members/{user}/suspend",
@@ -872,6 +954,7 @@ fn routes() -> Routes {
         None,
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::POST,
         "/api/v1/orgs/{org}/members/{user}/restore",
@@ -881,6 +964,7 @@ fn routes() -> Routes {
         None,
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::POST,
         "/api/v1/orgs/{org}/members/{user}/invitation/resend",
@@ -890,6 +974,7 @@ fn routes() -> Routes {
         None,
         MEMBER_WRITE,
     )
+    .answers(WireType::of::<Member>())
     .add(
         M::DELETE,
         "/api/v1/orgs/{org}/members/{user}/invitation",
@@ -908,24 +993,27 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::named::<Vec<Workspace>>("Workspaces"))
     .add(
         M::POST,
         "/api/v1/orgs/{org}/workspaces",
         post(create_workspace),
         "Create a workspace",
         "workspaces",
-        Some("WorkspaceName"),
+        Some(WireType::of::<WorkspaceName>()),
         WRITE,
     )
+    .answers(WireType::of::<Workspace>())
     .add(
         M::PATCH,
         "/api/v1/orgs/{org}/workspaces/{id}",
         patch(rename_workspace),
         "Rename a workspace (If-Match)",
         "workspaces",
-        Some("WorkspaceName"),
+        Some(WireType::of::<WorkspaceName>()),
         WRITE,
     )
+    .answers(WireType::of::<Workspace>())
     .add(
         M::DELETE,
         "/api/v1/orgs/{org}/workspaces/{id}",
@@ -944,24 +1032,29 @@ fn routes() -> Routes {
         None,
         READ,
     )
+    .answers(WireType::named::<Vec<PropertyDefinition>>(
+        "PropertyDefinitions",
+    ))
     .add(
         M::POST,
         "/api/v1/orgs/{org}/properties",
         post(create_property),
         "Define a custom property",
         "properties",
-        Some("NewPropertyDefinition"),
+        Some(WireType::of::<NewPropertyDefinition>()),
         WRITE,
     )
+    .answers(WireType::of::<PropertyDefinition>())
     .add(
         M::PATCH,
         "/api/v1/orgs/{org}/properties/{id}",
         patch(edit_property),
         "Change a property's label, options or required flag (If-Match)",
         "properties",
-        Some("PropertyDefinitionEdit"),
+        Some(WireType::of::<PropertyDefinitionEdit>()),
         WRITE,
     )
+    .answers(WireType::of::<PropertyDefinition>())
     .add(
         M::DELETE,
         "/api/v1/orgs/{org}/properties/{id}",
@@ -985,6 +1078,7 @@ fn routes() -> Routes {
             E::InvalidInput,
         ],
     )
+    .answers(WireType::page::<AuditEvent>("AuditPage"))
     .add(
         M::GET,
         "/api/v1/orgs/{org}/changes",
@@ -1000,13 +1094,14 @@ fn routes() -> Routes {
             E::ResyncRequired,
         ],
     )
+    .answers(WireType::of::<ChangesPage>())
     .add(
         M::POST,
         "/api/v1/orgs/{org}/mutations",
         post(mutations).layer(DefaultBodyLimit::max(MUTATIONS_BODY_LIMIT)),
         "Push a batch of at most 1000 mutations (sync push)",
         "sync",
-        Some("MutationBatch"),
+        Some(WireType::of::<MutationBatch>()),
         &[
             E::Unauthenticated,
             E::Forbidden,
@@ -1016,6 +1111,7 @@ fn routes() -> Routes {
             E::PayloadTooLarge,
         ],
     )
+    .answers(WireType::of::<MutationResults>())
     .add(
         M::GET,
         "/invite/{token}",
@@ -1051,6 +1147,26 @@ pub fn router(state: SharedState) -> Router {
         .merge(docs)
 }
 
+/// The success answer: the wire type's JSON, or an empty body.
+fn success(answer: Option<WireType>) -> utoipa::openapi::response::Response {
+    use utoipa::openapi::ContentBuilder;
+    use utoipa::openapi::response::ResponseBuilder;
+    match answer {
+        Some(answer) => ResponseBuilder::new()
+            .description(format!("Success: {}", answer.name))
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(answer.reference()))
+                    .build(),
+            )
+            .build(),
+        None => ResponseBuilder::new()
+            .description("Success, no content")
+            .build(),
+    }
+}
+
 /// Every error body: `{ "code": one of SPEC's codes, "message": for a person }`.
 fn api_error_schema() -> utoipa::openapi::Schema {
     use utoipa::openapi::{ObjectBuilder, Type};
@@ -1079,9 +1195,10 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
         HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
     };
     use utoipa::openapi::{
-        ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApiBuilder, Required,
+        ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, Required,
     };
     let mut paths = PathsBuilder::new();
+    let mut wire_types: Vec<WireType> = operations.iter().filter_map(|op| op.answer).collect();
     for op in operations {
         let method = match op.method {
             Method::GET => HttpMethod::Get,
@@ -1100,7 +1217,7 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
                     .trim_start_matches('/')
                     .replace(['/', '{', '}'], "_")
             )))
-            .response("2XX", ResponseBuilder::new().description("Success").build());
+            .response("2XX", success(op.answer));
         for name in op
             .path
             .split('/')
@@ -1115,9 +1232,8 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
             );
         }
         if let Some(body) = op.body {
-            let schema = ObjectBuilder::new()
-                .description(Some(format!("orgdesk_domain::wire::{body}")))
-                .build();
+            wire_types.push(body);
+            let schema = body.reference();
             builder = builder.request_body(Some(
                 RequestBodyBuilder::new()
                     .required(Some(Required::True))
@@ -1154,6 +1270,14 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
         }
         paths = paths.path(op.path, PathItem::new(method, builder.build()));
     }
+    // Each wire type once, with every schema it refers to (a type and its dependencies
+    // may be met through several operations).
+    let mut schemas: Vec<(String, RefOr<Schema>)> = Vec::new();
+    for wire in wire_types {
+        schemas.push((wire.name.to_owned(), (wire.schema)()));
+        (wire.refers_to)(&mut schemas);
+    }
+    let schemas: std::collections::BTreeMap<String, RefOr<Schema>> = schemas.into_iter().collect();
     let doc = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -1164,6 +1288,7 @@ pub fn openapi(operations: &[Operation]) -> serde_json::Value {
         .paths(paths.build())
         .components(Some(
             ComponentsBuilder::new()
+                .schemas_from_iter(schemas)
                 .schema("ApiError", api_error_schema())
                 .security_scheme(
                     "bearer",

@@ -1978,6 +1978,27 @@ async fn the_openapi_document_covers_every_route_with_its_errors_and_bearer_auth
                 op.path
             );
         }
+        // Its bodies and answers are the wire types' schemas.
+        if let Some(body) = op.body {
+            assert_eq!(
+                entry["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+                format!("#/components/schemas/{}", body.name),
+                "{} {} takes {}",
+                op.method,
+                op.path,
+                body.name
+            );
+        }
+        if let Some(answer) = op.answer {
+            assert_eq!(
+                entry["responses"]["2XX"]["content"]["application/json"]["schema"]["$ref"],
+                format!("#/components/schemas/{}", answer.name),
+                "{} {} answers {}",
+                op.method,
+                op.path,
+                answer.name
+            );
+        }
         // And it is routed: an unknown route answers with the fallback's message.
         let path = op
             .path
@@ -1993,6 +2014,102 @@ async fn the_openapi_document_covers_every_route_with_its_errors_and_bearer_auth
             body["message"], "There is no such endpoint.",
             "{} {} is routed",
             op.method, op.path
+        );
+    }
+    let mut dangling = Vec::new();
+    openapi_refs(&doc, &doc, &mut dangling);
+    assert!(dangling.is_empty(), "references to no schema: {dangling:?}");
+}
+
+/// Collects the `$ref`s of `value` that name no schema of `doc`.
+fn openapi_refs(doc: &Value, value: &Value, dangling: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                let name = target.trim_start_matches("#/components/schemas/");
+                if !doc["components"]["schemas"][name].is_object() {
+                    dangling.push(target.clone());
+                }
+            }
+            map.values().for_each(|v| openapi_refs(doc, v, dangling));
+        }
+        Value::Array(items) => items.iter().for_each(|v| openapi_refs(doc, v, dangling)),
+        _ => {}
+    }
+}
+
+/// The property names a schema allows, through `$ref`s, `allOf` and `oneOf`.
+fn schema_properties(doc: &Value, schema: &Value, names: &mut std::collections::BTreeSet<String>) {
+    if let Some(target) = schema["$ref"].as_str() {
+        let name = target.trim_start_matches("#/components/schemas/");
+        return schema_properties(doc, &doc["components"]["schemas"][name], names);
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        names.extend(properties.keys().cloned());
+    }
+    for part in ["allOf", "oneOf", "anyOf"] {
+        for inner in schema[part].as_array().into_iter().flatten() {
+            schema_properties(doc, inner, names);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_schemas_name_every_field_the_server_sends() {
+    let s = server!(Backend::Sqlite);
+    let (_, doc) = s.anonymous().get("/api/v1/openapi.json").await;
+    let (org, admin) = s
+        .org_with_admin("Schemas", "admin@schemas.example", false)
+        .await;
+    let (status, workspace) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/workspaces"),
+            json!({"name": "Sales"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{workspace}");
+    let (status, _) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/properties"),
+            json!({"key": "cost_center", "label": "Cost center", "type": "text"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A member with every optional field filled in.
+    let (status, member) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/members"),
+            json!({
+                "email": "full@schemas.example",
+                "role": "guest",
+                "guest_expires": in_days(30),
+                "workspaces": [workspace["id"]],
+                "properties": {"cost_center": "CC-1"},
+                "profile": {
+                    "display_name": "Full Field", "first_name": "Full", "last_name": "Field",
+                    "phone": "+4915112345678", "title": "Tester", "company": "Acme",
+                    "office": "HQ", "street": "Main St 1", "postal_code": "12345",
+                    "city": "Berlin", "cell_phone": "+4915112345679", "home_phone": "+4930123456"
+                }
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{member}");
+    let mut allowed = std::collections::BTreeSet::new();
+    schema_properties(
+        &doc,
+        &json!({"$ref": "#/components/schemas/Member"}),
+        &mut allowed,
+    );
+    let sent: Vec<&String> = member.as_object().unwrap().keys().collect();
+    assert!(
+        sent.len() >= 20,
+        "the member has its optional fields: {sent:?}"
+    );
+    for key in sent {
+        assert!(
+            allowed.contains(key),
+            "Member's schema names `{key}`: {allowed:?}"
         );
     }
 }
