@@ -9,7 +9,7 @@
 
 mod bulk_support;
 
-use bulk_support::{ADMIN, PASSWORD, World};
+use bulk_support::{ADMIN, Backend, PASSWORD, World};
 use orgdesk_client::Cache;
 use orgdesk_client::cache::roster::RosterQuery;
 use rusqlite::OpenFlags;
@@ -57,8 +57,19 @@ fn recorded(cache_file: &Path) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_killed_twice_creates_every_row_exactly_once() {
-    let world = World::start().await;
+async fn a_push_killed_twice_creates_every_row_exactly_once_on_sqlite() {
+    a_push_killed_twice_creates_every_row_exactly_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_killed_twice_creates_every_row_exactly_once_on_postgres() {
+    a_push_killed_twice_creates_every_row_exactly_once(Backend::Postgres).await;
+}
+
+async fn a_push_killed_twice_creates_every_row_exactly_once(backend: Backend) {
+    let Some(world) = World::start_on(backend).await else {
+        return;
+    };
     let data = tempfile::tempdir().unwrap();
     let dir = data.path();
     let url = world.url();

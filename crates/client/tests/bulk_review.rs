@@ -5,7 +5,7 @@
 
 mod bulk_support;
 
-use bulk_support::{ADMIN, World, today};
+use bulk_support::{ADMIN, Backend, World, today};
 use chrono::Utc;
 use orgdesk_client::Cache;
 use orgdesk_client::import::{ImportState, RowPlan, StageOptions, push_import};
@@ -20,8 +20,19 @@ carl@acme.example,Carl,member,\n\
 dora@acme.example,Dora,member,\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported() {
-    let world = World::start().await;
+async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported_on_sqlite() {
+    a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported_on_postgres() {
+    a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(Backend::Postgres).await;
+}
+
+async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(backend: Backend) {
+    let Some(world) = World::start_on(backend).await else {
+        return;
+    };
     world
         .member(
             "dora@acme.example",

@@ -4,7 +4,7 @@
 
 mod bulk_support;
 
-use bulk_support::{ADMIN, World, in_days, today};
+use bulk_support::{ADMIN, Backend, World, in_days, today};
 use chrono::Utc;
 use orgdesk_client::cache::roster::RosterQuery;
 use orgdesk_client::export::ExportFormat;
@@ -58,8 +58,19 @@ fn updates(rows: &[StagedRow]) -> Vec<(String, Vec<FieldChange>)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edited_export_imports_back_as_exactly_the_edited_updates() {
-    let world = World::start().await;
+async fn an_edited_export_imports_back_as_exactly_the_edited_updates_on_sqlite() {
+    an_edited_export_imports_back_as_exactly_the_edited_updates(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edited_export_imports_back_as_exactly_the_edited_updates_on_postgres() {
+    an_edited_export_imports_back_as_exactly_the_edited_updates(Backend::Postgres).await;
+}
+
+async fn an_edited_export_imports_back_as_exactly_the_edited_updates(backend: Backend) {
+    let Some(world) = World::start_on(backend).await else {
+        return;
+    };
     let admin = world.client(ADMIN).await;
     let workspaces = admin.cache.workspaces(world.org).unwrap();
     let id = |name: &str| workspaces.iter().find(|w| w.name == name).unwrap().id;

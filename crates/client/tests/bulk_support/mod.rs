@@ -1,5 +1,5 @@
-//! The bulk tests' world: a real server in-process on SQLite (port 0, a temp file and a
-//! mailbox directory), an org with workspaces and a custom property, and a client cache
+//! The bulk tests' world: a real server in-process (port 0, on a temp SQLite file or a fresh
+//! PostgreSQL database, and a mailbox directory), an org with workspaces and a custom property, and a client cache
 //! synced from it as a signed-in account.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +10,10 @@ use orgdesk_client::{Api, Cache};
 use orgdesk_domain::wire::{LoginRequest, OrgId};
 use orgdesk_server::{NewOrg, RunningServer, Settings};
 use serde_json::{Value, json};
+
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::Backend;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const ADMIN: &str = "admin@acme.example";
@@ -41,8 +45,19 @@ impl World {
     /// The server and an org "Acme" (admin admin@acme.example) with the workspaces Sales,
     /// Support and Engineering and a text property `cost_center`.
     pub async fn start() -> World {
+        World::start_on(Backend::Sqlite)
+            .await
+            .expect("SQLite is always there")
+    }
+
+    /// [`World::start`] on the given backend; `None` when it is not available here
+    /// (PostgreSQL outside CI).
+    pub async fn start_on(backend: Backend) -> Option<World> {
         let dir = tempfile::tempdir().unwrap();
-        let database = dir.path().join("server.db").display().to_string();
+        let database = match backend {
+            Backend::Sqlite => dir.path().join("server.db").display().to_string(),
+            Backend::Postgres => common::fresh_postgres_database(&common::postgres_url()?).await,
+        };
         let settings = Settings::local(database, dir.path().join("mailbox"));
         let server = orgdesk_server::start(settings)
             .await
@@ -79,7 +94,7 @@ impl World {
                 json!({"key": "cost_center", "label": "Cost Center", "type": "text"}),
             )
             .await;
-        world
+        Some(world)
     }
 
     pub fn url(&self) -> String {

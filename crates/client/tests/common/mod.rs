@@ -39,7 +39,7 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
-async fn fresh_postgres_database(url: &str) -> String {
+pub async fn fresh_postgres_database(url: &str) -> String {
     use sqlx::Connection;
     let name = format!("orgdesk_client_test_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(url)
