@@ -9,6 +9,8 @@
 
 mod bulk_support;
 
+use bulk_support::common;
+
 use bulk_support::{ADMIN, Backend, PASSWORD, World};
 use orgdesk_client::Cache;
 use orgdesk_client::cache::roster::RosterQuery;
@@ -56,15 +58,7 @@ fn recorded(cache_file: &Path) -> i64 {
     .unwrap_or(0)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_killed_twice_creates_every_row_exactly_once_on_sqlite() {
-    a_push_killed_twice_creates_every_row_exactly_once(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_killed_twice_creates_every_row_exactly_once_on_postgres() {
-    a_push_killed_twice_creates_every_row_exactly_once(Backend::Postgres).await;
-}
+stories!(a_push_killed_twice_creates_every_row_exactly_once);
 
 async fn a_push_killed_twice_creates_every_row_exactly_once(backend: Backend) {
     let Some(world) = World::start_on(backend).await else {

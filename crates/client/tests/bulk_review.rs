@@ -5,6 +5,8 @@
 
 mod bulk_support;
 
+use bulk_support::common;
+
 use bulk_support::{ADMIN, Backend, World, today};
 use chrono::Utc;
 use orgdesk_client::Cache;
@@ -19,15 +21,7 @@ bad@,Bad,member,\n\
 carl@acme.example,Carl,member,\n\
 dora@acme.example,Dora,member,\n";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported_on_sqlite() {
-    a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported_on_postgres() {
-    a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(Backend::Postgres).await;
-}
+stories!(a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported);
 
 async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(backend: Backend) {
     let Some(world) = World::start_on(backend).await else {

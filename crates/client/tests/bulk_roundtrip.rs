@@ -4,6 +4,8 @@
 
 mod bulk_support;
 
+use bulk_support::common;
+
 use bulk_support::{ADMIN, Backend, World, in_days, today};
 use chrono::Utc;
 use orgdesk_client::cache::roster::RosterQuery;
@@ -57,15 +59,7 @@ fn updates(rows: &[StagedRow]) -> Vec<(String, Vec<FieldChange>)> {
     updates
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edited_export_imports_back_as_exactly_the_edited_updates_on_sqlite() {
-    an_edited_export_imports_back_as_exactly_the_edited_updates(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edited_export_imports_back_as_exactly_the_edited_updates_on_postgres() {
-    an_edited_export_imports_back_as_exactly_the_edited_updates(Backend::Postgres).await;
-}
+stories!(an_edited_export_imports_back_as_exactly_the_edited_updates);
 
 async fn an_edited_export_imports_back_as_exactly_the_edited_updates(backend: Backend) {
     let Some(world) = World::start_on(backend).await else {

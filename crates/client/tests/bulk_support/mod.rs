@@ -12,7 +12,7 @@ use orgdesk_server::{NewOrg, RunningServer, Settings};
 use serde_json::{Value, json};
 
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 pub use common::Backend;
 
 pub const PASSWORD: &str = "correct horse battery staple";
