@@ -161,6 +161,7 @@ pub type PropertyValues = BTreeMap<String, serde_json::Value>;
 
 /// A membership as the roster shows it (list, get, and the sync feed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FlatMember")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// The account's id; a member is addressed by it within the org.
@@ -191,6 +192,97 @@ pub struct Member {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sign_in_at: Option<DateTime<Utc>>,
     pub version: i64,
+}
+
+/// A [`Member`] as it is read: its profile fields side by side with the rest, as they are
+/// written. serde reads a `#[serde(flatten)]` field by buffering the whole object first,
+/// which made decoding a large feed page about twice as slow.
+#[derive(Deserialize)]
+struct FlatMember {
+    id: UserId,
+    email: String,
+    role: Role,
+    status: Status,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    company: Option<String>,
+    #[serde(default)]
+    office: Option<String>,
+    #[serde(default)]
+    street: Option<String>,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+    #[serde(default)]
+    cell_phone: Option<String>,
+    #[serde(default)]
+    home_phone: Option<String>,
+    #[serde(default)]
+    workspaces: Vec<WorkspaceId>,
+    #[serde(default)]
+    scope: Option<SearchScope>,
+    #[serde(default)]
+    guest_expires: Option<NaiveDate>,
+    #[serde(default)]
+    properties: PropertyValues,
+    #[serde(default)]
+    invited_by: Option<UserId>,
+    #[serde(default)]
+    invited_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    invitation_expires_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    last_active_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    last_sign_in_at: Option<DateTime<Utc>>,
+    version: i64,
+}
+
+impl From<FlatMember> for Member {
+    fn from(flat: FlatMember) -> Member {
+        Member {
+            id: flat.id,
+            email: flat.email,
+            role: flat.role,
+            status: flat.status,
+            profile: Profile {
+                display_name: flat.display_name,
+                first_name: flat.first_name,
+                last_name: flat.last_name,
+                phone: flat.phone,
+                title: flat.title,
+                company: flat.company,
+                office: flat.office,
+                street: flat.street,
+                postal_code: flat.postal_code,
+                city: flat.city,
+                cell_phone: flat.cell_phone,
+                home_phone: flat.home_phone,
+            },
+            workspaces: flat.workspaces,
+            scope: flat.scope,
+            guest_expires: flat.guest_expires,
+            properties: flat.properties,
+            invited_by: flat.invited_by,
+            invited_at: flat.invited_at,
+            invitation_expires_at: flat.invitation_expires_at,
+            created_at: flat.created_at,
+            last_active_at: flat.last_active_at,
+            last_sign_in_at: flat.last_sign_in_at,
+            version: flat.version,
+        }
+    }
 }
 
 /// How a new user gets in (SPEC.md §3).
@@ -752,6 +844,36 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_member_is_written_flat_and_read_back_whole() {
+        let json = serde_json::json!({
+            "id": 7, "email": "ada@example.com", "role": "guest", "status": "active",
+            "display_name": "Ada", "first_name": "Ada", "last_name": "Lovelace",
+            "phone": "+441234567890", "title": "Analyst", "company": "Engines",
+            "office": "London", "street": "1 Main St", "postal_code": "N1",
+            "city": "London", "cell_phone": "+441234567891", "home_phone": "+441234567892",
+            "workspaces": [1, 2], "scope": ["@example.com", "bob@example.com"],
+            "guest_expires": "2030-01-01", "properties": {"cost_center": "CC-1"},
+            "invited_by": 1, "invited_at": "2026-01-01T00:00:00Z",
+            "invitation_expires_at": "2026-01-08T00:00:00Z",
+            "created_at": "2026-01-01T00:00:00Z", "last_active_at": "2026-02-01T00:00:00Z",
+            "last_sign_in_at": "2026-02-01T00:00:00Z", "version": 4
+        });
+        let member: Member = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(member.profile.last_name.as_deref(), Some("Lovelace"));
+        assert_eq!(member.profile.home_phone.as_deref(), Some("+441234567892"));
+        assert_eq!(member.scope.as_ref().map(|s| s.entries.len()), Some(2));
+        assert_eq!(serde_json::to_value(&member).unwrap(), json);
+        // The optional fields may be left out.
+        let bare = serde_json::json!({
+            "id": 8, "email": "bo@example.com", "role": "member", "status": "pending",
+            "created_at": "2026-01-01T00:00:00Z", "version": 1
+        });
+        let member: Member = serde_json::from_value(bare.clone()).unwrap();
+        assert_eq!(member.profile, Profile::default());
+        assert_eq!(serde_json::to_value(&member).unwrap(), bare);
     }
 
     #[test]
