@@ -14,7 +14,7 @@ use orgdesk_client::cache::META_ACCOUNT_ID;
 use orgdesk_client::import::{StageOptions, push_import};
 use orgdesk_client::sync::{self, SyncOptions};
 use orgdesk_client::{Api, Cache};
-use orgdesk_domain::wire::{LoginRequest, MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch};
+use orgdesk_domain::wire::{LoginRequest, MAX_MUTATIONS_PER_BATCH, MutationBatch};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -128,25 +128,16 @@ async fn bench(rows: usize) {
     let started = Instant::now();
     loop {
         let t = Instant::now();
-        let batch = cache
+        let mutations = cache
             .outbox()
-            .next_batch(org, MAX_MUTATIONS_PER_BATCH)
+            .next_mutations(org, MAX_MUTATIONS_PER_BATCH)
             .unwrap();
-        if batch.is_empty() {
+        if mutations.is_empty() {
             break;
         }
-        let ids: Vec<String> = batch.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = mutations.iter().map(|m| m.id.clone()).collect();
         cache.outbox().mark_sent(&ids, Utc::now()).unwrap();
-        let mutations = MutationBatch {
-            mutations: batch
-                .into_iter()
-                .map(|staged| Mutation {
-                    id: staged.id,
-                    base_version: staged.base_version,
-                    change: staged.change,
-                })
-                .collect(),
-        };
+        let mutations = MutationBatch { mutations };
         read += t.elapsed();
         let t = Instant::now();
         let results = api.push(org, &mutations).await.unwrap();
