@@ -83,7 +83,7 @@ impl ChangeFeed<'_> {
             .cursor;
         let mut rebuilding = cursor == "0";
         if rebuilding {
-            self.cache.run(move |c| c.begin_load(org)).await?;
+            self.cache.run(|c| c.begin_bulk()).await?;
         }
         let mut resynced = false;
         let (mut pages, mut rows) = (0, 0);

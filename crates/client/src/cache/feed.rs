@@ -210,11 +210,8 @@ fn apply_page_in(
     let tx = conn.transaction()?;
     let mut applied = PageApplied::default();
     let mut changes: Vec<(i64, &Change)> = page.changes.iter().map(|c| (0, c)).collect();
-    // In bulk mode the search index is rebuilt at the end: nothing to order for. In a
-    // first load the rows are new, so they come with rising row ids in feed order anyway.
-    if super::meta(&tx, super::META_FTS_STALE)?.is_none()
-        && super::meta(&tx, super::META_INDEXES_DROPPED)?.is_none()
-    {
+    // In bulk mode the search index is rebuilt at the end: nothing to order for.
+    if super::meta(&tx, super::META_FTS_STALE)?.is_none() {
         for (key, change) in &mut changes {
             let user = match change {
                 Change::Member(member) => Some(member.id),

@@ -9,7 +9,6 @@ pub(crate) mod orgs;
 pub mod roster;
 
 use crate::error::{Error, Result};
-use orgdesk_domain::wire::OrgId;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -69,9 +68,6 @@ DROP INDEX IF EXISTS members_by_last_name;
 
 /// The meta key set while the search index is out of step with `members` (bulk load).
 const META_FTS_STALE: &str = "fts_stale";
-/// The meta key set while the roster indexes are dropped but the search index is kept in
-/// step (a first load into an empty roster, see [`Cache::begin_load`]).
-const META_INDEXES_DROPPED: &str = "roster_indexes_dropped";
 /// A random id naming this profile's entry in the OS keyring.
 pub const META_PROFILE_ID: &str = "profile_id";
 pub const META_SERVER: &str = "server";
@@ -190,7 +186,7 @@ impl Cache {
         cache.ensure_profile_id()?;
         // A bulk load that did not finish (crash, kill) left the index stale: rebuild now,
         // before anyone searches.
-        if cache.meta(META_FTS_STALE)?.is_some() || cache.meta(META_INDEXES_DROPPED)?.is_some() {
+        if cache.meta(META_FTS_STALE)?.is_some() {
             cache.finish_bulk()?;
         } else {
             let conn = cache.lock();
@@ -285,52 +281,18 @@ impl Cache {
         Ok(())
     }
 
-    /// Enters the lighter bulk mode of a first load of `org`: only the roster indexes are
-    /// dropped (built once at the end by one sort each); the search index stays in step
-    /// through its triggers, so its work is done page by page, while the next page is
-    /// fetched, rather than in one rebuild after the last page. Rows arrive with rising row
-    /// ids, which FTS5 appends cheaply. Only when the org has no cached rows (else the full
-    /// [`Cache::begin_bulk`]). [`Cache::finish_bulk`] (or the next open) leaves it.
-    pub fn begin_load(&self, org: OrgId) -> Result<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let cached: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM members WHERE org_id = ?1)",
-            params![org],
-            |row| row.get(0),
-        )?;
-        if cached {
-            begin_bulk(&tx)?;
-        } else if meta(&tx, META_FTS_STALE)?.is_none() {
-            tx.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, '1')",
-                params![META_INDEXES_DROPPED],
-            )?;
-            tx.execute_batch(DROP_ROSTER_INDEXES)?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Leaves bulk mode: rebuilds the search index from `members` (if it was left stale)
-    /// and the roster indexes, and restores the triggers, in one transaction. Does nothing
-    /// outside bulk mode.
+    /// Leaves bulk mode: rebuilds the search index from `members` and restores the
+    /// triggers, in one transaction. Does nothing outside bulk mode.
     pub fn finish_bulk(&self) -> Result<()> {
         let mut conn = self.lock();
-        let stale = meta(&conn, META_FTS_STALE)?.is_some();
-        if !stale && meta(&conn, META_INDEXES_DROPPED)?.is_none() {
+        if meta(&conn, META_FTS_STALE)?.is_none() {
             return Ok(());
         }
         let tx = conn.transaction()?;
         tx.execute_batch(ROSTER_INDEXES)?;
-        if stale {
-            tx.execute_batch("INSERT INTO member_fts (member_fts) VALUES ('rebuild');")?;
-            tx.execute_batch(FTS_TRIGGERS)?;
-        }
-        tx.execute(
-            "DELETE FROM meta WHERE key IN (?1, ?2)",
-            params![META_FTS_STALE, META_INDEXES_DROPPED],
-        )?;
+        tx.execute_batch("INSERT INTO member_fts (member_fts) VALUES ('rebuild');")?;
+        tx.execute_batch(FTS_TRIGGERS)?;
+        tx.execute("DELETE FROM meta WHERE key = ?1", params![META_FTS_STALE])?;
         tx.commit()?;
         drop(conn);
         // A bulk load leaves a WAL of hundreds of megabytes: fold it into the database in
@@ -451,25 +413,6 @@ pub(crate) mod tests {
         drop(cache);
         let again = Cache::open(&Cache::path_for(dir.path(), "test")).unwrap();
         assert_eq!(again.profile_id().unwrap(), id);
-    }
-
-    #[test]
-    fn an_interrupted_first_load_gets_its_roster_indexes_back_on_open() {
-        let (dir, cache) = temp_cache();
-        cache.begin_load(1).unwrap();
-        assert!(!cache.in_bulk().unwrap(), "the search index is kept in step");
-        drop(cache);
-        let again = Cache::open(&Cache::path_for(dir.path(), "test")).unwrap();
-        let indexes: i64 = again
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'members_by_%'",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert_eq!(indexes, 3);
-        assert!(again.meta(META_INDEXES_DROPPED).unwrap().is_none());
     }
 
     #[test]
