@@ -5,7 +5,7 @@
 //! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
 //! killed between sending and recording simply resends and gets the stored results.
 
-use crate::cache::feed::{delete_member, index_order, timestamp, upsert_member};
+use crate::cache::feed::{delete_member, timestamp, upsert_member};
 use crate::cache::orgs::{bad_column, org as cached_org};
 use crate::cache::roster::{active_admins, decode_member, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
@@ -692,8 +692,12 @@ impl Outbox<'_> {
         let mut pending = Vec::with_capacity(results.len());
         let mut seen = HashSet::new();
         let at = timestamp(now);
+        // Everything is read before anything is written, in two statements for the batch
+        // rather than two per result.
+        let staged = sent_rows(&tx, results)?;
+        let rowids = member_rowids(&tx, org, staged.values().filter_map(|s| s.user_id))?;
         for result in results {
-            let Some(sent) = sent(&tx, &result.id)? else {
+            let Some(sent) = staged.get(&result.id) else {
                 return Err(Error::Protocol(format!(
                     "a result for mutation {} that was never staged",
                     result.id
@@ -705,7 +709,12 @@ impl Outbox<'_> {
             {
                 continue;
             }
-            pending.push((index_order(&tx, org, sent.user_id)?, result, sent));
+            // The sort key of `index_order`: the row id, or last for a member not cached.
+            let key = sent
+                .user_id
+                .and_then(|user| rowids.get(&user).copied())
+                .unwrap_or(i64::MAX);
+            pending.push((key, result, sent));
         }
         // Cached rows are written in row id order (see `index_order`).
         pending.sort_by_key(|(key, ..)| *key);
@@ -833,23 +842,47 @@ impl Sent {
     }
 }
 
-fn sent(conn: &Connection, id: &str) -> Result<Option<Sent>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, org_id, user_id, base_version, state, change FROM outbox WHERE id = ?1",
-        )?
-        .query_row(params![id], |row| {
-            let state: String = row.get(4)?;
-            Ok(Sent {
-                id: row.get(0)?,
-                org_id: row.get(1)?,
-                user_id: row.get(2)?,
-                base_version: row.get(3)?,
-                state: OutboxState::parse(&state).ok_or_else(|| bad_column(4, state.clone()))?,
-                change: row.get(5)?,
-            })
+/// The staged changes the results name, by id (absent: never staged).
+fn sent_rows(conn: &Connection, results: &[MutationResult]) -> Result<HashMap<MutationId, Sent>> {
+    let ids = serde_json::to_string(&results.iter().map(|r| &r.id).collect::<Vec<_>>())?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, org_id, user_id, base_version, state, change FROM outbox
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt.query_map(params![ids], |row| {
+        let state: String = row.get(4)?;
+        Ok(Sent {
+            id: row.get(0)?,
+            org_id: row.get(1)?,
+            user_id: row.get(2)?,
+            base_version: row.get(3)?,
+            state: OutboxState::parse(&state).ok_or_else(|| bad_column(4, state.clone()))?,
+            change: row.get(5)?,
         })
-        .optional()?)
+    })?;
+    let mut out = HashMap::with_capacity(results.len());
+    for sent in rows {
+        let sent = sent?;
+        out.insert(sent.id.clone(), sent);
+    }
+    Ok(out)
+}
+
+/// The row ids of the cached members among `users`.
+fn member_rowids(
+    conn: &Connection,
+    org: OrgId,
+    users: impl Iterator<Item = UserId>,
+) -> Result<HashMap<UserId, i64>> {
+    let users = serde_json::to_string(&users.collect::<Vec<_>>())?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, rowid FROM members
+         WHERE org_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+    )?;
+    let rows = stmt
+        .query_map(params![org, users], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<HashMap<UserId, i64>>>()?;
+    Ok(rows)
 }
 
 /// The version of a cached member, without decoding the row.

@@ -175,8 +175,12 @@ impl ChangeFeed<'_> {
         )
         .await?;
         // The pages' commits left their pages in the WAL (no commit checkpoints): fold them
-        // in now, off this path.
-        self.cache.checkpoint_in_background();
+        // in now, off this path. Not after a bulk load: its index rebuild (`finish_bulk`)
+        // comes next and starts the checkpoint itself, which would otherwise write a few
+        // hundred megabytes back while the rebuild runs and its commit syncs.
+        if !rebuilding {
+            self.cache.checkpoint_in_background();
+        }
         progress(SyncProgress::Done { org, rows });
         Ok(rows)
     }

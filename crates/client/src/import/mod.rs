@@ -799,11 +799,7 @@ impl Cache {
             && let Some(row) = kept.get_mut(&number)
             && row.cells.is_none()
         {
-            row.cells = Some(
-                file_cells(&stored)?
-                    .remove(&number)
-                    .unwrap_or_default(),
-            );
+            row.cells = Some(file_cells(&stored)?.remove(&number).unwrap_or_default());
         }
         change(&stored.summary, &mut kept)?;
         let (summary, records) = plan_import(&tx, stored.org, &stored, &kept, today)?;
