@@ -727,7 +727,7 @@ impl Outbox<'_> {
                          WHERE id = ?1",
                     )?
                     .execute(params![sent.id, version, at, user_id])?;
-                    apply_to_cache(&tx, org, &sent, *user_id, *version, now)?;
+                    apply_to_cache(&tx, org, sent, *user_id, *version, now)?;
                     outcome.applied += 1;
                 }
                 MutationOutcome::Conflict { current } => {
