@@ -14,7 +14,7 @@ use orgdesk_client::cache::META_ACCOUNT_ID;
 use orgdesk_client::import::{StageOptions, push_import};
 use orgdesk_client::sync::{self, SyncOptions};
 use orgdesk_client::{Api, Cache};
-use orgdesk_domain::wire::{LoginRequest, MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch};
+use orgdesk_domain::wire::{LoginRequest, MAX_MUTATIONS_PER_BATCH, MutationBatch};
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -128,25 +128,16 @@ async fn bench(rows: usize) {
     let started = Instant::now();
     loop {
         let t = Instant::now();
-        let batch = cache
+        let mutations = cache
             .outbox()
-            .next_batch(org, MAX_MUTATIONS_PER_BATCH)
+            .next_mutations(org, MAX_MUTATIONS_PER_BATCH)
             .unwrap();
-        if batch.is_empty() {
+        if mutations.is_empty() {
             break;
         }
-        let ids: Vec<String> = batch.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = mutations.iter().map(|m| m.id.clone()).collect();
         cache.outbox().mark_sent(&ids, Utc::now()).unwrap();
-        let mutations = MutationBatch {
-            mutations: batch
-                .into_iter()
-                .map(|staged| Mutation {
-                    id: staged.id,
-                    base_version: staged.base_version,
-                    change: staged.change,
-                })
-                .collect(),
-        };
+        let mutations = MutationBatch { mutations };
         read += t.elapsed();
         let t = Instant::now();
         let results = api.push(org, &mutations).await.unwrap();
@@ -182,6 +173,48 @@ async fn bench(rows: usize) {
     let replay = started.elapsed();
     assert_eq!(replayed.counts.created, rows, "{:?}", replayed.counts);
 
+    // The replay again, phase by phase like the push above, to tell the client's part from
+    // the server's stored answers.
+    drop(cache);
+    {
+        let conn = rusqlite::Connection::open(&outbox).unwrap();
+        conn.execute(
+            "UPDATE outbox SET state = 'pending', applied_version = NULL",
+            [],
+        )
+        .unwrap();
+    }
+    let cache = Cache::open(&outbox).unwrap();
+    let (mut replay_read, mut replay_send, mut replay_record) =
+        (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    loop {
+        let t = Instant::now();
+        let mutations = cache
+            .outbox()
+            .next_mutations(org, MAX_MUTATIONS_PER_BATCH)
+            .unwrap();
+        if mutations.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = mutations.iter().map(|m| m.id.clone()).collect();
+        cache.outbox().mark_sent(&ids, Utc::now()).unwrap();
+        let mutations = MutationBatch { mutations };
+        replay_read += t.elapsed();
+        let t = Instant::now();
+        let results = api.push(org, &mutations).await.unwrap();
+        replay_send += t.elapsed();
+        let t = Instant::now();
+        cache
+            .outbox()
+            .record_results(org, &results.results, Utc::now())
+            .unwrap();
+        replay_record += t.elapsed();
+    }
+    let t = Instant::now();
+    let report = cache.import_report(staged.id).unwrap();
+    let replay_report = t.elapsed();
+    assert_eq!(report.counts.created, rows, "{:?}", report.counts);
+
     println!("stage {rows} new rows: {:.3} s", stage.as_secs_f64());
     println!(
         "confirm (outbox, one transaction): {:.3} s",
@@ -195,5 +228,12 @@ async fn bench(rows: usize) {
         record.as_secs_f64()
     );
     println!("replay of the same ids: {:.3} s", replay.as_secs_f64());
+    println!(
+        "  again, split: client reads {:.3} s, server answers {:.3} s, client records {:.3} s, report {:.3} s",
+        replay_read.as_secs_f64(),
+        replay_send.as_secs_f64(),
+        replay_record.as_secs_f64(),
+        replay_report.as_secs_f64()
+    );
     server.shutdown().await.unwrap();
 }

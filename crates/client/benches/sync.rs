@@ -455,24 +455,15 @@ fn client(members: usize) {
         let (mut server, mut local, mut applied) = (Duration::ZERO, Duration::ZERO, 0);
         loop {
             let t = Instant::now();
-            let batch = profile
+            let mutations = profile
                 .cache
                 .outbox()
-                .next_batch(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH)
+                .next_mutations(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH)
                 .unwrap();
-            if batch.is_empty() {
+            if mutations.is_empty() {
                 break;
             }
-            let mutations = MutationBatch {
-                mutations: batch
-                    .into_iter()
-                    .map(|s| Mutation {
-                        id: s.id,
-                        base_version: s.base_version,
-                        change: s.change,
-                    })
-                    .collect(),
-            };
+            let mutations = MutationBatch { mutations };
             local += t.elapsed();
             let t = Instant::now();
             let results = api.push(org, &mutations).await.unwrap();

@@ -5,16 +5,17 @@
 //! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
 //! killed between sending and recording simply resends and gets the stored results.
 
-use crate::cache::feed::{delete_member, index_order, timestamp, upsert_member};
+use crate::cache::feed::{delete_member, timestamp, upsert_member};
 use crate::cache::orgs::{bad_column, org as cached_org};
-use crate::cache::roster::{active_admins, member, member_by_email};
+use crate::cache::roster::{active_admins, decode_member, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
 use crate::error::{Error, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesk_domain::invariants::{self, MembershipChange};
 use orgdesk_domain::permission::{Action, Actor, OrgContext, TargetUser, can};
 use orgdesk_domain::wire::{
-    Member, MemberEdit, MutationId, MutationKind, MutationOutcome, MutationResult, OrgId, UserId,
+    Member, MemberEdit, Mutation, MutationId, MutationKind, MutationOutcome, MutationResult, OrgId,
+    UserId,
 };
 use orgdesk_domain::{Denied, ErrorCode, Role, Status, validate};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -137,11 +138,19 @@ fn json_column<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
+fn member_column(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Member>> {
+    let text: Option<&str> = row.get_ref(index)?.as_str_or_null().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    text.map(|json| decode_member(json).map_err(|e| bad_column(index, e)))
+        .transpose()
+}
+
 fn staged_from_row(row: &Row<'_>) -> rusqlite::Result<StagedChange> {
     let change: MutationKind = json_column(row, 5)?.ok_or_else(|| bad_column(5, "no change"))?;
     let staged_at: String = row.get(6)?;
     let state: String = row.get(7)?;
-    let base_row: Option<Member> = json_column(row, 8)?;
+    let base_row = member_column(row, 8)?;
     let code: Option<String> = row.get(10)?;
     let message: Option<String> = row.get(11)?;
     let refusal = match code {
@@ -169,7 +178,7 @@ fn staged_from_row(row: &Row<'_>) -> rusqlite::Result<StagedChange> {
         state: OutboxState::parse(&state).ok_or_else(|| bad_column(7, state.clone()))?,
         base_row,
         mine,
-        theirs: json_column(row, 12)?,
+        theirs: member_column(row, 12)?,
         applied_version: row.get(9)?,
         refusal,
         resolution: row.get(13)?,
@@ -508,6 +517,35 @@ pub(crate) fn insert_staged(
     Ok(id)
 }
 
+/// The pending changes of `org` in staging order, at most `max` and at most one per member
+/// (`user_id` is column 3 of `sql`), each read with `read`.
+fn choose_batch<T>(
+    conn: &Connection,
+    org: OrgId,
+    max: usize,
+    sql: &str,
+    mut read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![org])?;
+    let mut batch = Vec::new();
+    let mut users: HashSet<UserId> = HashSet::new();
+    let mut held: HashSet<UserId> = HashSet::new();
+    while let Some(row) = rows.next()? {
+        if batch.len() >= max {
+            break;
+        }
+        match row.get::<_, Option<UserId>>(3)? {
+            Some(user) if held.contains(&user) => {}
+            Some(user) if !users.insert(user) => {
+                held.insert(user);
+            }
+            _ => batch.push(read(row)?),
+        }
+    }
+    Ok(batch)
+}
+
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
@@ -600,28 +638,29 @@ impl Outbox<'_> {
     /// and at most one per member, because a second change to the same member is based on
     /// the version the first one will create (it is rebased when the first is applied).
     pub fn next_batch(&self, org: OrgId, max: usize) -> Result<Vec<StagedChange>> {
-        let conn = self.cache.lock();
-        let mut stmt = conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT {COLUMNS} FROM outbox WHERE org_id = ?1 AND state = 'pending' ORDER BY seq"
-        ))?;
-        let mut rows = stmt.query(params![org])?;
-        let mut batch = Vec::new();
-        let mut users: HashSet<UserId> = HashSet::new();
-        let mut held: HashSet<UserId> = HashSet::new();
-        while let Some(row) = rows.next()? {
-            if batch.len() >= max {
-                break;
-            }
-            let staged = staged_from_row(row)?;
-            match staged.user_id {
-                Some(user) if held.contains(&user) => {}
-                Some(user) if !users.insert(user) => {
-                    held.insert(user);
-                }
-                _ => batch.push(staged),
-            }
-        }
-        Ok(batch)
+        );
+        choose_batch(&self.cache.lock(), org, max, &sql, staged_from_row)
+    }
+
+    /// [`Outbox::next_batch`] as it is sent: the same changes, without the base and projected
+    /// rows a `StagedChange` carries for display (two member decodes per change).
+    pub fn next_mutations(&self, org: OrgId, max: usize) -> Result<Vec<Mutation>> {
+        choose_batch(
+            &self.cache.lock(),
+            org,
+            max,
+            "SELECT seq, id, base_version, user_id, change FROM outbox
+             WHERE org_id = ?1 AND state = 'pending' ORDER BY seq",
+            |row| {
+                Ok(Mutation {
+                    id: row.get(1)?,
+                    base_version: row.get(2)?,
+                    change: json_column(row, 4)?.ok_or_else(|| bad_column(4, "no change"))?,
+                })
+            },
+        )
     }
 
     /// Notes that a batch is about to be sent (for display; a resend is safe either way).
@@ -652,24 +691,34 @@ impl Outbox<'_> {
         let mut outcome = BatchOutcome::default();
         let mut pending = Vec::with_capacity(results.len());
         let mut seen = HashSet::new();
+        let at = timestamp(now);
+        // Everything is read before anything is written, in two statements for the batch
+        // rather than two per result.
+        let staged = sent_rows(&tx, results)?;
+        let rowids = member_rowids(&tx, org, staged.values().filter_map(|s| s.user_id))?;
         for result in results {
-            let Some(staged) = get(&tx, &result.id)? else {
+            let Some(sent) = staged.get(&result.id) else {
                 return Err(Error::Protocol(format!(
                     "a result for mutation {} that was never staged",
                     result.id
                 )));
             };
-            if staged.state != OutboxState::Pending
-                || staged.org_id != org
+            if sent.state != OutboxState::Pending
+                || sent.org_id != org
                 || !seen.insert(result.id.as_str())
             {
                 continue;
             }
-            pending.push((index_order(&tx, org, staged.user_id)?, result, staged));
+            // The sort key of `index_order`: the row id, or last for a member not cached.
+            let key = sent
+                .user_id
+                .and_then(|user| rowids.get(&user).copied())
+                .unwrap_or(i64::MAX);
+            pending.push((key, result, sent));
         }
         // Cached rows are written in row id order (see `index_order`).
         pending.sort_by_key(|(key, ..)| *key);
-        for (_, result, staged) in pending {
+        for (_, result, sent) in pending {
             match &result.outcome {
                 MutationOutcome::Applied { user_id, version } => {
                     tx.prepare_cached(
@@ -677,13 +726,8 @@ impl Outbox<'_> {
                                 user_id = coalesce(user_id, ?4)
                          WHERE id = ?1",
                     )?
-                    .execute(params![
-                        staged.id,
-                        version,
-                        timestamp(now),
-                        user_id
-                    ])?;
-                    apply_to_cache(&tx, org, &staged, *user_id, *version, now)?;
+                    .execute(params![sent.id, version, at, user_id])?;
+                    apply_to_cache(&tx, org, sent, *user_id, *version, now)?;
                     outcome.applied += 1;
                 }
                 MutationOutcome::Conflict { current } => {
@@ -692,9 +736,9 @@ impl Outbox<'_> {
                          WHERE id = ?1",
                     )?
                     .execute(params![
-                        staged.id,
+                        sent.id,
                         current.as_deref().map(serde_json::to_string).transpose()?,
-                        timestamp(now)
+                        at
                     ])?;
                     outcome.conflicts += 1;
                 }
@@ -704,12 +748,13 @@ impl Outbox<'_> {
                                 result_at = ?4
                          WHERE id = ?1",
                     )?
-                    .execute(params![staged.id, code.as_str(), message, timestamp(now)])?;
+                    .execute(params![sent.id, code.as_str(), message, at])?;
                     outcome.rejected += 1;
                 }
             }
         }
         tx.commit()?;
+        drop(conn);
         Ok(outcome)
     }
 
@@ -779,24 +824,103 @@ fn store_if_newer(conn: &Connection, org: OrgId, member_row: &Member) -> Result<
     Ok(())
 }
 
+/// What recording a result needs of a staged change. Not its rows: the base row and the
+/// projected one (`StagedChange`) cost two member decodes per result and are not used;
+/// the change itself is decoded only when the cache needs it.
+struct Sent {
+    id: MutationId,
+    org_id: OrgId,
+    user_id: Option<UserId>,
+    base_version: Option<i64>,
+    state: OutboxState,
+    change: String,
+}
+
+impl Sent {
+    fn change(&self) -> Result<MutationKind> {
+        Ok(serde_json::from_str(&self.change)?)
+    }
+}
+
+/// The staged changes the results name, by id (absent: never staged).
+fn sent_rows(conn: &Connection, results: &[MutationResult]) -> Result<HashMap<MutationId, Sent>> {
+    let ids = serde_json::to_string(&results.iter().map(|r| &r.id).collect::<Vec<_>>())?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, org_id, user_id, base_version, state, change FROM outbox
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )?;
+    let rows = stmt.query_map(params![ids], |row| {
+        let state: String = row.get(4)?;
+        Ok(Sent {
+            id: row.get(0)?,
+            org_id: row.get(1)?,
+            user_id: row.get(2)?,
+            base_version: row.get(3)?,
+            state: OutboxState::parse(&state).ok_or_else(|| bad_column(4, state.clone()))?,
+            change: row.get(5)?,
+        })
+    })?;
+    let mut out = HashMap::with_capacity(results.len());
+    for sent in rows {
+        let sent = sent?;
+        out.insert(sent.id.clone(), sent);
+    }
+    Ok(out)
+}
+
+/// The row ids of the cached members among `users`.
+fn member_rowids(
+    conn: &Connection,
+    org: OrgId,
+    users: impl Iterator<Item = UserId>,
+) -> Result<HashMap<UserId, i64>> {
+    let users = serde_json::to_string(&users.collect::<Vec<_>>())?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT user_id, rowid FROM members
+         WHERE org_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
+    )?;
+    let rows = stmt
+        .query_map(params![org, users], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<HashMap<UserId, i64>>>()?;
+    Ok(rows)
+}
+
+/// The version of a cached member, without decoding the row.
+fn cached_version(conn: &Connection, org: OrgId, user: UserId) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT version FROM members WHERE org_id = ?1 AND user_id = ?2")?
+        .query_row(params![org, user], |row| row.get(0))
+        .optional()?)
+}
+
 fn apply_to_cache(
     conn: &Connection,
     org: OrgId,
-    staged: &StagedChange,
+    sent: &Sent,
     user: UserId,
     version: i64,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if let Some(added) = added_member(&staged.change, user, version, now) {
-        if member(conn, org, user)?.is_none() {
+    let cached = cached_version(conn, org, user)?;
+    // The cache already has the row at this version or later (a replayed result, or a pull
+    // that came first): an add finds its member there, any other change is in that row
+    // and later changes were rebased when it was written. Nothing to decode or write.
+    if cached.is_some_and(|cached| cached >= version) {
+        return Ok(());
+    }
+    let change = sent.change()?;
+    if let MutationKind::AddMember { .. } = change {
+        if cached.is_none()
+            && let Some(added) = added_member(&change, user, version, now)
+        {
             upsert_member(conn, org, &added)?;
         }
         return Ok(());
     }
-    if let Some(cached) = member(conn, org, user)? {
-        if cached.version < version {
+    if cached.is_some() {
+        if let Some(cached) = member(conn, org, user)? {
             let old_version = cached.version;
-            match project(cached, &staged.change) {
+            match project(cached, &change) {
                 Some(mut next) => {
                     next.version = version;
                     upsert_member(conn, org, &next)?;
@@ -817,7 +941,7 @@ fn apply_to_cache(
             "UPDATE outbox SET base_version = ?3
              WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?4",
         )?
-        .execute(params![org, user, version, staged.base_version])?;
+        .execute(params![org, user, version, sent.base_version])?;
     }
     Ok(())
 }

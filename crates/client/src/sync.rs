@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::outbox::BatchOutcome;
 use chrono::Utc;
 use orgdesk_domain::ErrorCode;
-use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, OrgId};
+use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, MutationBatch, OrgId};
 use serde::Serialize;
 
 /// Rows asked for per feed page (the server's maximum): fewer round trips for a first
@@ -174,6 +174,13 @@ impl ChangeFeed<'_> {
             progress,
         )
         .await?;
+        // The pages' commits left their pages in the WAL (no commit checkpoints): fold them
+        // in now, off this path. Not after a bulk load: its index rebuild (`finish_bulk`)
+        // comes next and starts the checkpoint itself, which would otherwise write a few
+        // hundred megabytes back while the rebuild runs and its commit syncs.
+        if !rebuilding {
+            self.cache.checkpoint_in_background();
+        }
         progress(SyncProgress::Done { org, rows });
         Ok(rows)
     }
@@ -212,27 +219,18 @@ pub async fn push(
 ) -> Result<BatchOutcome> {
     let mut total = BatchOutcome::default();
     loop {
-        let batch = cache
-            .run(move |c| c.outbox().next_batch(org, MAX_MUTATIONS_PER_BATCH))
+        let mutations = cache
+            .run(move |c| c.outbox().next_mutations(org, MAX_MUTATIONS_PER_BATCH))
             .await?;
-        if batch.is_empty() {
+        if mutations.is_empty() {
             break;
         }
-        let ids: Vec<String> = batch.iter().map(|s| s.id.clone()).collect();
+        let ids: Vec<String> = mutations.iter().map(|m| m.id.clone()).collect();
         let sent = ids.len();
         cache
             .run(move |c| c.outbox().mark_sent(&ids, Utc::now()))
             .await?;
-        let mutations = MutationBatch {
-            mutations: batch
-                .into_iter()
-                .map(|staged| Mutation {
-                    id: staged.id,
-                    base_version: staged.base_version,
-                    change: staged.change,
-                })
-                .collect(),
-        };
+        let mutations = MutationBatch { mutations };
         let results = api.push(org, &mutations).await?;
         if std::env::var_os(CRASH_AFTER_SEND_ENV).is_some() {
             // The test of exactly-once delivery: die with the answer in hand, unrecorded.
@@ -251,6 +249,8 @@ pub async fn push(
         total.rejected += outcome.rejected;
         progress(SyncProgress::Pushed { org, sent, outcome });
     }
+    // The batches' commits left their pages in the WAL (no commit checkpoints).
+    cache.checkpoint_in_background();
     Ok(total)
 }
 

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
 
 pub use feed::{PageApplied, shown_name};
 pub use orgs::{CachedOrg, OrgListChange};
@@ -22,6 +23,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("migrations/0001_cache.sql")),
     (2, include_str!("migrations/0002_outbox_by_member.sql")),
     (3, include_str!("migrations/0003_imports.sql")),
+    (4, include_str!("migrations/0004_fts_prefix_2_3.sql")),
 ];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load
@@ -78,6 +80,71 @@ pub const META_CURRENT_ORG: &str = "current_org";
 pub struct Cache {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    checkpointer: Arc<Checkpointer>,
+}
+
+/// Folds the WAL into the database file from a thread and connection of its own, so that no
+/// commit pays for it (see `Cache::open`). At most one such thread per cache; a request
+/// while it runs makes it run once more.
+#[derive(Default)]
+struct Checkpointer {
+    /// (a thread is running, it should run again)
+    state: Mutex<(bool, bool)>,
+}
+
+impl Checkpointer {
+    fn state(&self) -> MutexGuard<'_, (bool, bool)> {
+        // Two booleans cannot be left half-updated by a panic.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn request(self: &Arc<Self>, path: &Path) {
+        {
+            let mut state = self.state();
+            if state.0 {
+                state.1 = true;
+                return;
+            }
+            *state = (true, false);
+        }
+        let this = Arc::clone(self);
+        let path = path.to_owned();
+        let spawned = thread::Builder::new()
+            .name("cache-checkpoint".into())
+            .spawn(move || {
+                loop {
+                    // A checkpoint that fails (the file is gone, a reader holds the frames)
+                    // leaves them in the WAL, where readers still find them, for the next.
+                    if let Err(error) = passive_checkpoint(&path) {
+                        tracing::debug!(%error, "cache checkpoint skipped");
+                    }
+                    let mut state = this.state();
+                    if !state.1 {
+                        state.0 = false;
+                        return;
+                    }
+                    state.1 = false;
+                }
+            });
+        if spawned.is_err() {
+            // No thread: the next request tries again; the WAL only grows meanwhile.
+            *self.state() = (false, false);
+        }
+    }
+}
+
+/// A PASSIVE checkpoint on a connection of its own: copies what it can without waiting for
+/// (or blocking) the writer or readers. Never creates the file.
+fn passive_checkpoint(path: &Path) -> Result<()> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn)?;
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+    Ok(())
 }
 
 impl std::fmt::Debug for Cache {
@@ -103,10 +170,18 @@ impl Cache {
         // transactions; a 32 MB page cache keeps them from spilling mid-transaction.
         conn.pragma_update(None, "cache_size", -32_000)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // No checkpoint inside a commit: SQLite's automatic one (every 1,000 WAL pages) ran in
+        // whichever commit crossed the mark, the long tail of small pulls. The WAL is folded
+        // in by `checkpoint_in_background` instead, after each pull and push and at open.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // A first sync leaves a WAL of a few hundred megabytes; once checkpointed, the next
+        // write transaction that restarts it truncates the file to this size.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         migrate(&mut conn)?;
         let cache = Cache {
             conn: Arc::new(Mutex::new(conn)),
             path: path.to_owned(),
+            checkpointer: Arc::default(),
         };
         cache.ensure_profile_id()?;
         // A bulk load that did not finish (crash, kill) left the index stale: rebuild now,
@@ -125,7 +200,15 @@ impl Cache {
         cache
             .lock()
             .execute_batch("INSERT INTO member_fts (member_fts, rank) VALUES ('automerge', 0);")?;
+        cache.checkpoint_in_background();
         Ok(cache)
+    }
+
+    /// Starts folding the WAL into the database file on a background thread (PASSIVE: it
+    /// neither waits for nor blocks this handle's writes or the readers). Called when a
+    /// pull or push is done; commits never checkpoint themselves (`wal_autocheckpoint` 0).
+    pub fn checkpoint_in_background(&self) {
+        self.checkpointer.request(&self.path);
     }
 
     /// The cache file of `profile` under `data_dir`.
@@ -211,9 +294,11 @@ impl Cache {
         tx.execute_batch(FTS_TRIGGERS)?;
         tx.execute("DELETE FROM meta WHERE key = ?1", params![META_FTS_STALE])?;
         tx.commit()?;
-        // A bulk load leaves a WAL of hundreds of megabytes; fold it into the database now
-        // rather than in the commits of the next incremental pulls (and give the disk back).
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        drop(conn);
+        // A bulk load leaves a WAL of hundreds of megabytes: fold it into the database in
+        // the background, not in the sync's time nor in the commits of the next pulls
+        // (`journal_size_limit` gives the disk back when the WAL restarts).
+        self.checkpoint_in_background();
         Ok(())
     }
 

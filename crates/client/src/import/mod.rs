@@ -252,7 +252,8 @@ struct Summary {
 struct RowRecord {
     row_number: u32,
     email: String,
-    cells: Vec<String>,
+    /// `None`: the file's row as read (see `KeptRow::cells`).
+    cells: Option<Vec<String>>,
     edited: bool,
     dropped: bool,
     planned: Planned,
@@ -261,7 +262,11 @@ struct RowRecord {
 /// A row's cells as stored (as written, or as the user edited them) and its marks.
 #[derive(Debug, Clone)]
 struct KeptRow {
-    cells: Vec<String>,
+    /// The cells of an edited row or a form row. `None` for a file row the user did not
+    /// edit: its cells are the file's, kept once in `imports.file` and read from there when
+    /// needed (an edit, the result report) rather than copied into every row at staging
+    /// (stored as '' in `import_rows.cells`).
+    cells: Option<Vec<String>>,
     edited: bool,
     dropped: bool,
 }
@@ -321,6 +326,20 @@ fn load_stored(conn: &Connection, id: ImportId) -> Result<Stored> {
     })
 }
 
+/// The cells of every data row of an import's file, by row number.
+fn file_cells(stored: &Stored) -> Result<HashMap<u32, Vec<String>>> {
+    if stored.summary.form {
+        return Ok(HashMap::new());
+    }
+    let table = read_table(&stored.file, stored.sheet.as_deref())
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    Ok(table
+        .rows
+        .into_iter()
+        .map(|row| (row.row_number, row.cells))
+        .collect())
+}
+
 /// The stored cells, edit and drop marks of an import's rows.
 fn stored_rows(conn: &Connection, id: ImportId) -> Result<Kept> {
     let mut stmt = conn.prepare_cached(
@@ -329,7 +348,10 @@ fn stored_rows(conn: &Connection, id: ImportId) -> Result<Kept> {
     let mut rows = stmt.query(params![id])?;
     let mut out = BTreeMap::new();
     while let Some(row) = rows.next()? {
-        let cells: Vec<String> = serde_json::from_str(str_at(row, 1)?)?;
+        let cells = match str_at(row, 1)? {
+            "" => None,
+            json => Some(serde_json::from_str(json)?),
+        };
         let kept = KeptRow {
             cells,
             edited: row.get(2)?,
@@ -358,8 +380,11 @@ fn plan_import(
         ..ImportOptions::new(today)
     };
     let invalid = |e: orgdesk_domain::import::ImportError| Error::Invalid(e.to_string());
-    let (mut parsed, table) = if stored.summary.form {
-        let rows: Vec<Vec<String>> = kept.values().map(|k| k.cells.clone()).collect();
+    let mut parsed = if stored.summary.form {
+        let rows: Vec<Vec<String>> = kept
+            .values()
+            .map(|k| k.cells.clone().unwrap_or_default())
+            .collect();
         let numbers: Vec<u32> = kept.keys().copied().collect();
         let mut parsed = parse_form(&stored.summary.headers, &rows, &options).map_err(invalid)?;
         // The form numbers rows 1..N by position among the rows passed; blank form rows
@@ -370,28 +395,16 @@ fn plan_import(
                 renumber(row, *number);
             }
         }
-        let table = RawTable {
-            headers: stored.summary.headers.clone(),
-            rows: kept
-                .iter()
-                .map(|(number, k)| RawRow {
-                    row_number: *number,
-                    cells: k.cells.clone(),
-                })
-                .collect(),
-        };
-        (parsed, table)
+        parsed
     } else {
-        let parsed = parse(&stored.file, &options).map_err(invalid)?;
-        let table = read_table(&stored.file, stored.sheet.as_deref()).map_err(invalid)?;
-        (parsed, table)
+        parse(&stored.file, &options).map_err(invalid)?
     };
 
     // Rows the user edited are read again from their edited cells, by the same rules.
     let edited: Vec<(u32, &Vec<String>)> = kept
         .iter()
         .filter(|(_, k)| k.edited && !stored.summary.form)
-        .map(|(number, k)| (*number, &k.cells))
+        .filter_map(|(number, k)| Some((*number, k.cells.as_ref()?)))
         .collect();
     for (number, cells) in &edited {
         let again =
@@ -412,22 +425,15 @@ fn plan_import(
         .iter()
         .find(|c| c.column == Column::Email)
         .map_or_else(|| Column::Email.name(), |c| c.header.clone());
-    let mut cells_by_row: HashMap<u32, Vec<String>> = table
-        .rows
-        .into_iter()
-        .map(|row| (row.row_number, row.cells))
-        .collect();
     let mut seen = BTreeMap::new();
     let mut records = Vec::with_capacity(parsed.rows.len());
     for row in &parsed.rows {
         let number = row.row_number();
         let (cells, edited, dropped) = match kept.get(&number) {
-            Some(k) => (k.cells.clone(), k.edited, k.dropped),
-            None => (
-                cells_by_row.remove(&number).unwrap_or_default(),
-                false,
-                false,
-            ),
+            // An unedited file row's cells are the file's: not copied (see `KeptRow`).
+            Some(k) if k.edited || stored.summary.form => (k.cells.clone(), k.edited, k.dropped),
+            Some(k) => (None, k.edited, k.dropped),
+            None => (None, false, false),
         };
         let (email, planned) = match row {
             _ if dropped => (row_email(row), dropped_plan()),
@@ -512,7 +518,12 @@ fn write_rows(conn: &Connection, id: ImportId, records: &[RowRecord]) -> Result<
             id,
             record.row_number,
             record.email,
-            serde_json::to_string(&record.cells)?,
+            record
+                .cells
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?
+                .unwrap_or_default(),
             record.edited,
             record.dropped,
             record.planned.plan.kind(),
@@ -624,7 +635,7 @@ impl Cache {
             .zip(rows)
             .map(|(number, cells)| {
                 let kept = KeptRow {
-                    cells: cells.clone(),
+                    cells: Some(cells.clone()),
                     edited: false,
                     dropped: false,
                 };
@@ -719,10 +730,12 @@ impl Cache {
         edits: &[(String, String)],
         today: NaiveDate,
     ) -> Result<StagedRow> {
-        self.replan(id, today, |summary, kept| {
+        self.replan(id, today, Some(row_number), |summary, kept| {
             let KeptRow { cells, edited, .. } = kept
                 .get_mut(&row_number)
                 .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?;
+            // `replan` read the row's cells from the file if they were not stored.
+            let cells = cells.get_or_insert_with(Vec::new);
             for (header, value) in edits {
                 let index = summary
                     .headers
@@ -756,7 +769,7 @@ impl Cache {
         dropped: bool,
         today: NaiveDate,
     ) -> Result<()> {
-        self.replan(id, today, |_, kept| {
+        self.replan(id, today, None, |_, kept| {
             kept.get_mut(&row_number)
                 .ok_or_else(|| Error::NotFound(format!("no row {row_number} in import {id}")))?
                 .dropped = dropped;
@@ -764,10 +777,13 @@ impl Cache {
         })
     }
 
+    /// Re-plans an import after `change` to its kept rows. `cells_of`: a row whose cells
+    /// `change` needs (an edit): read from the file if they are not stored.
     fn replan(
         &self,
         id: ImportId,
         today: NaiveDate,
+        cells_of: Option<u32>,
         change: impl FnOnce(&Summary, &mut Kept) -> Result<()>,
     ) -> Result<()> {
         let mut conn = self.lock();
@@ -779,6 +795,12 @@ impl Cache {
             )));
         }
         let mut kept = stored_rows(&tx, id)?;
+        if let Some(number) = cells_of
+            && let Some(row) = kept.get_mut(&number)
+            && row.cells.is_none()
+        {
+            row.cells = Some(file_cells(&stored)?.remove(&number).unwrap_or_default());
+        }
         change(&stored.summary, &mut kept)?;
         let (summary, records) = plan_import(&tx, stored.org, &stored, &kept, today)?;
         tx.execute(
@@ -916,13 +938,21 @@ impl Cache {
             };
             results.insert(number, result);
         }
+        let mut from_file = if kept.values().any(|k| k.cells.is_none()) {
+            file_cells(&stored)?
+        } else {
+            HashMap::new()
+        };
         let table = RawTable {
             headers: stored.summary.headers.clone(),
             rows: kept
                 .into_iter()
                 .map(|(row_number, k)| RawRow {
                     row_number,
-                    cells: k.cells,
+                    cells: k
+                        .cells
+                        .or_else(|| from_file.remove(&row_number))
+                        .unwrap_or_default(),
                 })
                 .collect(),
         };

@@ -3,7 +3,7 @@
 //! `unchanged` or `error` before anything is sent.
 
 use super::{FieldChange, PlannedMutation, RowPlan};
-use crate::cache::roster::workspaces as cached_workspaces;
+use crate::cache::roster::{decode_member, workspaces as cached_workspaces};
 use crate::error::Result;
 use crate::outbox::actor;
 use orgdesk_domain::import::{Column, ImportRow, ParsedImport, PropertyDefinition, RowError};
@@ -83,7 +83,7 @@ impl OrgFacts {
         while let Some(row) = rows.next()? {
             let email = super::str_at(row, 0)?;
             if emails.contains(email) {
-                let member: Member = serde_json::from_str(super::str_at(row, 1)?)?;
+                let member = decode_member(super::str_at(row, 1)?)?;
                 self.members.insert(email.to_owned(), member);
             }
         }
