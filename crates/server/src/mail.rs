@@ -25,6 +25,38 @@ pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str, now_ms: i
     Ok(())
 }
 
+/// A message held back to be queued with others of its transaction in one statement.
+#[derive(Debug, Clone)]
+pub struct MailRow {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub at: i64,
+}
+
+/// Queues messages in their order, a few hundred per statement.
+pub async fn enqueue_all(tx: &mut Tx, rows: &[MailRow]) -> Result<()> {
+    for chunk in rows.chunks(crate::store::MULTI_ROW_CHUNK) {
+        let mut q = crate::sql::Query::new("");
+        let mut values = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            values.push(format!(
+                "({}, {}, {}, {})",
+                q.text(row.to.as_str()),
+                q.text(row.subject.as_str()),
+                q.text(row.body.as_str()),
+                q.int(row.at)
+            ));
+        }
+        q.push(&format!(
+            "INSERT INTO mail_outbox (recipient, subject, body, created_at) VALUES {}",
+            values.join(", ")
+        ));
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Mailbox(std::path::PathBuf),

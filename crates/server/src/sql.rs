@@ -8,6 +8,8 @@ use sqlx::{Any, AssertSqlSafe};
 pub enum Arg {
     Int(i64),
     Text(String),
+    OptInt(Option<i64>),
+    OptText(Option<String>),
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +40,14 @@ impl Query {
         self.bind(Arg::Text(value.into()))
     }
 
+    pub fn opt_int(&mut self, value: Option<i64>) -> String {
+        self.bind(Arg::OptInt(value))
+    }
+
+    pub fn opt_text(&mut self, value: Option<String>) -> String {
+        self.bind(Arg::OptText(value))
+    }
+
     pub fn push(&mut self, fragment: &str) {
         self.text.push_str(fragment);
     }
@@ -48,6 +58,8 @@ impl Query {
             query = match arg {
                 Arg::Int(value) => query.bind(value),
                 Arg::Text(value) => query.bind(value),
+                Arg::OptInt(value) => query.bind(value),
+                Arg::OptText(value) => query.bind(value),
             };
         }
         query
