@@ -541,14 +541,19 @@ async fn store_results(
     results: &[(&str, &MutationOutcome)],
 ) -> Result<()> {
     let now = state.clock.now_ms();
-    for chunk in results.chunks(500) {
-        let mut q = Query::new("");
-        let (account, org, at) = (q.int(caller.account_id), q.int(caller.org_id), q.int(now));
+    for chunk in results.chunks(store::MULTI_ROW_CHUNK) {
+        let mut q = Query::many(tx);
         let mut rows = Vec::with_capacity(chunk.len());
         for (id, outcome) in chunk {
-            let id = q.text(*id);
-            let result = q.text(serde_json::to_string(*outcome).map_err(Error::internal)?);
-            rows.push(format!("({account}, {id}, {org}, {result}, {at})"));
+            let result = serde_json::to_string(*outcome).map_err(Error::internal)?;
+            rows.push(format!(
+                "({}, {}, {}, {}, {})",
+                q.int(caller.account_id),
+                q.text(*id),
+                q.int(caller.org_id),
+                q.text(result),
+                q.int(now)
+            ));
         }
         q.push(&format!(
             "INSERT INTO mutation_results (account_id, mutation_id, org_id, result, created_at) VALUES {} \
@@ -568,8 +573,8 @@ async fn stored_results(
 ) -> Result<HashMap<String, MutationOutcome>> {
     let mut stored = HashMap::new();
     let wanted: Vec<&Mutation> = mutations.iter().filter(|m| wanted(m)).collect();
-    for chunk in wanted.chunks(500) {
-        let mut q = Query::new("");
+    for chunk in wanted.chunks(MAX_MUTATIONS_PER_BATCH) {
+        let mut q = Query::many(conn);
         let account = q.int(caller.account_id);
         let ids: Vec<String> = chunk.iter().map(|m| q.text(m.id.clone())).collect();
         q.push(&format!(

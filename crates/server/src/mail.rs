@@ -37,7 +37,7 @@ pub struct MailRow {
 /// Queues messages in their order, a few hundred per statement.
 pub async fn enqueue_all(tx: &mut Tx, rows: &[MailRow]) -> Result<()> {
     for chunk in rows.chunks(crate::store::MULTI_ROW_CHUNK) {
-        let mut q = crate::sql::Query::new("");
+        let mut q = crate::sql::Query::many(tx);
         let mut values = Vec::with_capacity(chunk.len());
         for row in chunk {
             values.push(format!(

@@ -560,7 +560,7 @@ impl BatchTx {
         ids.sort_unstable();
         ids.dedup();
         for chunk in ids.chunks(store::MULTI_ROW_CHUNK) {
-            let mut q = Query::new("");
+            let mut q = Query::many(&self.tx);
             let org = q.int(org_id);
             let list: Vec<String> = chunk.iter().map(|id| q.int(*id)).collect();
             q.push(&format!(
@@ -603,7 +603,7 @@ impl BatchTx {
         emails.sort_unstable();
         emails.dedup();
         for chunk in emails.chunks(store::MULTI_ROW_CHUNK) {
-            let mut q = Query::new("");
+            let mut q = Query::many(&self.tx);
             let org = q.int(org_id);
             let list: Vec<String> = chunk.iter().map(|e| q.text(e.as_str())).collect();
             q.push(&format!(
@@ -648,7 +648,7 @@ impl BatchTx {
         let pending = std::mem::take(&mut self.pending);
         let mut ids: HashMap<String, i64> = HashMap::new();
         for chunk in pending.accounts.chunks(store::MULTI_ROW_CHUNK) {
-            let mut q = Query::new("");
+            let mut q = Query::many(&self.tx);
             let mut values = Vec::with_capacity(chunk.len());
             for account in chunk {
                 let p = &account.profile;
@@ -706,12 +706,11 @@ impl BatchTx {
                 .await?;
         }
         for chunk in pending.memberships.chunks(store::MULTI_ROW_CHUNK) {
-            let mut q = Query::new("");
+            let mut q = Query::many(&self.tx);
             let mut values = Vec::with_capacity(chunk.len());
             for m in chunk {
-                let at = q.int(m.at);
                 values.push(format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {at}, {}, {}, {at}, {}, 1)",
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1)",
                     q.int(m.org_id),
                     q.int(id_of(&m.account)?),
                     q.text(m.role.as_str()),
@@ -720,8 +719,10 @@ impl BatchTx {
                     q.opt_text(m.guest_expires.clone()),
                     q.text(m.properties.as_str()),
                     q.int(m.invited_by),
+                    q.int(m.at),
                     q.opt_text(m.token_hash.clone()),
                     q.opt_int(m.invite_expires),
+                    q.int(m.at),
                     q.int(m.seq),
                 ));
             }

@@ -16,6 +16,9 @@ pub enum Arg {
 pub struct Query {
     pub text: String,
     args: Vec<Arg>,
+    /// `?` placeholders instead of `$n`: each placeholder then stands once, in the order of
+    /// its binding.
+    anonymous: bool,
 }
 
 impl Query {
@@ -23,13 +26,29 @@ impl Query {
         Query {
             text: text.to_owned(),
             args: Vec::new(),
+            anonymous: false,
+        }
+    }
+
+    /// A query for statements with many values (multi-row inserts, long `IN` lists), on
+    /// the connection it will run on. SQLite's `$n` parameters are named: sqlx finds each
+    /// one's number by name, and SQLite looks a name up in a list, so binding n of them
+    /// costs n² (half the CPU of a 500-row insert); anonymous `?` parameters cost nothing.
+    pub fn many(conn: &sqlx::AnyConnection) -> Query {
+        Query {
+            anonymous: conn.backend_name().eq_ignore_ascii_case("sqlite"),
+            ..Query::new("")
         }
     }
 
     /// Binds a value and returns its placeholder.
     pub fn bind(&mut self, arg: Arg) -> String {
         self.args.push(arg);
-        format!("${}", self.args.len())
+        if self.anonymous {
+            "?".to_owned()
+        } else {
+            format!("${}", self.args.len())
+        }
     }
 
     pub fn int(&mut self, value: i64) -> String {

@@ -203,7 +203,7 @@ impl AuditRow {
 /// Writes audit events in their order (ids ascending), a few hundred per statement.
 pub async fn record_audits(tx: &mut Tx, rows: &[AuditRow]) -> Result<()> {
     for chunk in rows.chunks(MULTI_ROW_CHUNK) {
-        let mut q = crate::sql::Query::new("");
+        let mut q = crate::sql::Query::many(tx);
         let mut values = Vec::with_capacity(chunk.len());
         for row in chunk {
             let domain = row
