@@ -467,8 +467,9 @@ impl Open<'_> {
         }
         store_results(&mut self.batch.tx, state, caller, &to_store).await?;
         self.batch.tx.commit().await?;
-        // Mail may have been queued by any change; waking an idle task costs nothing.
-        state.mail_wake.notify_one();
+        if self.batch.mail_queued {
+            state.mail_wake.notify_one();
+        }
         Ok(())
     }
 }

@@ -446,6 +446,8 @@ pub(crate) struct BatchTx {
     upcoming_ids: Vec<(usize, i64)>,
     /// New accounts' ids by the index of the add that created them, known once written.
     new_ids: Vec<(usize, i64)>,
+    /// Whether mail was queued (the mail task is woken after the commit).
+    pub mail_queued: bool,
 }
 
 impl BatchTx {
@@ -463,6 +465,7 @@ impl BatchTx {
             upcoming_emails: Vec::new(),
             upcoming_ids: Vec::new(),
             new_ids: Vec::new(),
+            mail_queued: false,
         })
     }
 
@@ -733,9 +736,23 @@ impl BatchTx {
             ));
             q.build().execute(&mut *self.tx).await?;
         }
-        for (org_id, account_id) in &pending.returned {
-            store::clear_tombstone(&mut self.tx, *org_id, TOMBSTONE_MEMBER, *account_id).await?;
+        let mut returned: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for (org, account) in &pending.returned {
+            returned.entry(*org).or_default().push(*account);
         }
+        for (org, accounts) in returned {
+            for chunk in accounts.chunks(store::MULTI_ROW_CHUNK) {
+                let mut q = Query::many(&self.tx);
+                let (org, kind) = (q.int(org), q.text(TOMBSTONE_MEMBER));
+                let ids: Vec<String> = chunk.iter().map(|id| q.int(*id)).collect();
+                q.push(&format!(
+                    "DELETE FROM tombstones WHERE org_id = {org} AND kind = {kind} AND row_id IN ({})",
+                    ids.join(", ")
+                ));
+                q.build().execute(&mut *self.tx).await?;
+            }
+        }
+        self.mail_queued |= !pending.mails.is_empty();
         mail::enqueue_all(&mut self.tx, &pending.mails).await?;
         let mut audits = pending.audits;
         for (row, new_account) in &mut audits {
