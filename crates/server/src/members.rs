@@ -1052,13 +1052,13 @@ impl<'a> Work<'a> {
             MutationKind::ResendInvitation { .. } => Action::ResendInvitation,
             MutationKind::CancelInvitation { .. } => Action::CancelInvitation,
         };
-        self.caller.can_on(action, &target(&member))?;
+        self.caller.can_on(action, &target(member))?;
         if let MutationKind::EditMember { edit, .. } = change
             && edit.guest_expires.is_some()
         {
             // A guest's end date is access, not profile: moving it is asked of the matrix
             // as restoring the user (so no guest extends their own access).
-            self.caller.can_on(Action::RestoreUser, &target(&member))?;
+            self.caller.can_on(Action::RestoreUser, &target(member))?;
         }
         check_base(pre, member)?;
         invariants::status_allows(action, member.status)?;
