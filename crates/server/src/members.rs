@@ -752,6 +752,75 @@ impl BatchTx {
                 q.build().execute(&mut *self.tx).await?;
             }
         }
+        // Edits: one multi-row UPDATE ... FROM (VALUES ...) per table (each member at most
+        // once: a second change to it flushes first).
+        for chunk in pending.edits.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|e| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {})",
+                        q.int(e.org_id),
+                        q.int(e.account_id),
+                        q.int(e.seq),
+                        q.int(e.version),
+                        q.opt_text(e.guest_expires.clone()),
+                        q.opt_text(e.status.clone()),
+                        q.opt_text(e.properties.clone()),
+                    )
+                })
+                .collect();
+            q.push(&format!(
+                "UPDATE memberships SET seq = v.column3, version = v.column4, \
+                 guest_expires = COALESCE(v.column5, memberships.guest_expires), \
+                 status = COALESCE(v.column6, memberships.status), \
+                 properties = COALESCE(v.column7, memberships.properties) \
+                 FROM (VALUES {}) AS v \
+                 WHERE memberships.org_id = v.column1 AND memberships.account_id = v.column2",
+                values.join(", ")
+            ));
+            q.build().execute(&mut *self.tx).await?;
+        }
+        let accounts: Vec<(i64, &Profile, &String)> = pending
+            .edits
+            .iter()
+            .filter_map(|e| e.account.as_ref().map(|(p, n)| (e.account_id, p, n)))
+            .collect();
+        for chunk in accounts.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|(id, p, sort_name)| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                        q.int(*id),
+                        q.opt_text(p.display_name.clone()),
+                        q.opt_text(p.first_name.clone()),
+                        q.opt_text(p.last_name.clone()),
+                        q.opt_text(p.phone.clone()),
+                        q.opt_text(p.title.clone()),
+                        q.opt_text(p.company.clone()),
+                        q.opt_text(p.office.clone()),
+                        q.opt_text(p.street.clone()),
+                        q.opt_text(p.postal_code.clone()),
+                        q.opt_text(p.city.clone()),
+                        q.opt_text(p.cell_phone.clone()),
+                        q.opt_text(p.home_phone.clone()),
+                        q.text(sort_name.as_str()),
+                    )
+                })
+                .collect();
+            q.push(&format!(
+                "UPDATE accounts SET display_name = v.column2, first_name = v.column3, \
+                 last_name = v.column4, phone = v.column5, title = v.column6, company = v.column7, \
+                 office = v.column8, street = v.column9, postal_code = v.column10, city = v.column11, \
+                 cell_phone = v.column12, home_phone = v.column13, sort_name = v.column14 \
+                 FROM (VALUES {}) AS v WHERE accounts.id = v.column1",
+                values.join(", ")
+            ));
+            q.build().execute(&mut *self.tx).await?;
+        }
         self.mail_queued |= !pending.mails.is_empty();
         mail::enqueue_all(&mut self.tx, &pending.mails).await?;
         let mut audits = pending.audits;
@@ -826,9 +895,24 @@ struct NewMembership {
     at: i64,
 }
 
+/// An edit checked in memory: the membership's (and account's) new values.
+struct HeldEdit {
+    org_id: i64,
+    account_id: i64,
+    seq: i64,
+    version: i64,
+    /// `None`: unchanged (an edit never clears these).
+    guest_expires: Option<String>,
+    status: Option<String>,
+    properties: Option<String>,
+    /// The account's whole profile and sort name, if it changed.
+    account: Option<(Profile, String)>,
+}
+
 /// The writes a transaction holds back (see [`BatchTx`]).
 #[derive(Default)]
 struct Pending {
+    edits: Vec<HeldEdit>,
     accounts: Vec<NewAccount>,
     /// Existing accounts without a password that get one.
     passwords: Vec<(i64, String)>,
@@ -1407,13 +1491,40 @@ impl<'a> Work<'a> {
             ));
         }
         let set = set.trim_end_matches(", ").to_owned();
-        let version = self.bump(&member, &set, binds).await?;
-        if profile != member.profile {
-            update_account_profile(&mut self.batch.tx, member.id, &member.email, &profile).await?;
-            if elsewhere != Some(false) {
+        let version = if elsewhere == Some(false) {
+            // Checked in memory against the row read in this transaction (under the org's
+            // write lock, so its version is current): held back and written with the
+            // batch's other edits. Nothing reads the row before the flush (a later change
+            // to it reads it again, after flushing).
+            let properties = if properties == member.properties {
+                None
+            } else {
+                Some(serde_json::to_string(&properties).map_err(Error::internal)?)
+            };
+            let account = (profile != member.profile).then(|| {
+                let sort_name = sort_name(&member.email, &profile);
+                (profile.clone(), sort_name)
+            });
+            self.batch.pending.edits.push(HeldEdit {
+                org_id: self.caller.org_id,
+                account_id: member.id,
+                seq: self.seq,
+                version: member.version + 1,
+                guest_expires: edit.guest_expires.map(|d| d.to_string()),
+                status: (status != member.status).then(|| status.as_str().to_owned()),
+                properties,
+                account,
+            });
+            member.version + 1
+        } else {
+            let version = self.bump(&member, &set, binds).await?;
+            if profile != member.profile {
+                update_account_profile(&mut self.batch.tx, member.id, &member.email, &profile)
+                    .await?;
                 self.bump_other_orgs(member.id).await?;
             }
-        }
+            version
+        };
         let mut event = self.audit("member.edited", &member);
         event.before = Some(
             serde_json::json!({"profile": member.profile, "properties": member.properties, "guest_expires": member.guest_expires, "status": member.status}),
