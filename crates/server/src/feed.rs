@@ -576,19 +576,24 @@ async fn stored_results(
     let wanted: Vec<&Mutation> = mutations.iter().filter(|m| wanted(m)).collect();
     for chunk in wanted.chunks(MAX_MUTATIONS_PER_BATCH) {
         let mut q = Query::many(conn);
-        let ids: Vec<String> = chunk
-            .iter()
-            .map(|m| format!("({})", q.text(m.id.clone())))
-            .collect();
         let account = q.int(caller.account_id);
-        // A join with the list, not `IN (...)`: PostgreSQL's generic plan for a prepared
-        // `IN` of 1000 parameters rebuilds the array for every row of the account's results
-        // and compares each (hundreds of milliseconds a batch once the plan switched).
-        q.push(&format!(
-            "SELECT r.mutation_id, r.result FROM (VALUES {}) AS v \
-             JOIN mutation_results r ON r.mutation_id = v.column1 WHERE r.account_id = {account}",
-            ids.join(", ")
-        ));
+        let ids: Vec<String> = chunk.iter().map(|m| q.text(m.id.clone())).collect();
+        if q.on_sqlite() {
+            q.push(&format!(
+                "SELECT mutation_id, result FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
+                ids.join(", ")
+            ));
+        } else {
+            // A join with the list, not `IN (...)`: PostgreSQL's generic plan for a prepared
+            // `IN` of 1000 parameters rebuilds the array for every row of the account's
+            // results and compares each (hundreds of milliseconds a batch once the plan
+            // switched). SQLite plans `IN` well and the join badly.
+            q.push(&format!(
+                "SELECT r.mutation_id, r.result FROM (VALUES ({})) AS v \
+                 JOIN mutation_results r ON r.mutation_id = v.column1 WHERE r.account_id = {account}",
+                ids.join("), (")
+            ));
+        }
         for row in q.fetch_all(&mut *conn).await? {
             stored.insert(
                 text(&row, "mutation_id")?,

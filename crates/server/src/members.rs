@@ -564,15 +564,23 @@ impl BatchTx {
         ids.dedup();
         for chunk in ids.chunks(store::MULTI_ROW_CHUNK) {
             let mut q = Query::many(&self.tx);
-            let list: Vec<String> = chunk.iter().map(|id| format!("({})", q.int(*id))).collect();
             let org = q.int(org_id);
-            // A join with the list rather than `IN (...)` (see `feed::stored_results`).
-            q.push(&format!(
-                "SELECT {MEMBER_COLUMNS}, (SELECT COUNT(*) FROM memberships o WHERE o.account_id = m.account_id AND o.org_id <> m.org_id) AS elsewhere \
-                 FROM (VALUES {}) AS v JOIN memberships m ON m.account_id = v.column1 \
-                 JOIN accounts a ON a.id = m.account_id WHERE m.org_id = {org}",
-                list.join(", ")
-            ));
+            let list: Vec<String> = chunk.iter().map(|id| q.int(*id)).collect();
+            let elsewhere = "(SELECT COUNT(*) FROM memberships o WHERE o.account_id = m.account_id AND o.org_id <> m.org_id) AS elsewhere";
+            if q.on_sqlite() {
+                q.push(&format!(
+                    "SELECT {MEMBER_COLUMNS}, {elsewhere} {MEMBER_FROM} WHERE m.org_id = {org} AND m.account_id IN ({})",
+                    list.join(", ")
+                ));
+            } else {
+                // A join with the list rather than `IN (...)` (see `feed::stored_results`).
+                q.push(&format!(
+                    "SELECT {MEMBER_COLUMNS}, {elsewhere} FROM (VALUES ({})) AS v \
+                     JOIN memberships m ON m.account_id = v.column1 \
+                     JOIN accounts a ON a.id = m.account_id WHERE m.org_id = {org}",
+                    list.join("), (")
+                ));
+            }
             for id in chunk {
                 self.cache.members.insert(*id, None);
             }
@@ -610,17 +618,23 @@ impl BatchTx {
         for chunk in emails.chunks(store::MULTI_ROW_CHUNK) {
             let mut q = Query::many(&self.tx);
             let org = q.int(org_id);
-            let list: Vec<String> = chunk
-                .iter()
-                .map(|e| format!("({})", q.text(e.as_str())))
-                .collect();
-            // A join with the list rather than `IN (...)` (see `feed::stored_results`).
-            q.push(&format!(
-                "SELECT a.id, a.email, a.password_hash, \
-                 (SELECT COUNT(*) FROM memberships m WHERE m.org_id = {org} AND m.account_id = a.id) AS member \
-                 FROM (VALUES {}) AS v JOIN accounts a ON a.email = v.column1",
-                list.join(", ")
-            ));
+            let list: Vec<String> = chunk.iter().map(|e| q.text(e.as_str())).collect();
+            let member = format!(
+                "(SELECT COUNT(*) FROM memberships m WHERE m.org_id = {org} AND m.account_id = a.id) AS member"
+            );
+            if q.on_sqlite() {
+                q.push(&format!(
+                    "SELECT a.id, a.email, a.password_hash, {member} FROM accounts a WHERE a.email IN ({})",
+                    list.join(", ")
+                ));
+            } else {
+                // A join with the list rather than `IN (...)` (see `feed::stored_results`).
+                q.push(&format!(
+                    "SELECT a.id, a.email, a.password_hash, {member} \
+                     FROM (VALUES ({})) AS v JOIN accounts a ON a.email = v.column1",
+                    list.join("), (")
+                ));
+            }
             for email in chunk {
                 self.cache.accounts.insert(email.clone(), None);
             }

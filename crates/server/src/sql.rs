@@ -41,6 +41,12 @@ impl Query {
         }
     }
 
+    /// Whether this is a [`Query::many`] on SQLite (whose planner wants `IN (...)` lists,
+    /// where PostgreSQL wants a join with a `VALUES` list).
+    pub fn on_sqlite(&self) -> bool {
+        self.anonymous
+    }
+
     /// Binds a value and returns its placeholder.
     pub fn bind(&mut self, arg: Arg) -> String {
         self.args.push(arg);
