@@ -5,7 +5,9 @@
 //! - `ORGDESK_BENCH_MEMBERS`: members seeded (default 100,000; a tenth as many edits, as
 //!   many adds as members);
 //! - `ORGDESK_BENCH_POSTGRES_URL`: a PostgreSQL server (a fresh database is made and dropped);
-//!   SQLite in a temporary directory otherwise.
+//!   SQLite in a temporary directory otherwise;
+//! - `ORGDESK_BENCH_DRAIN_MAIL=1`: wait for the mail task to deliver every invitation before
+//!   the replay (which otherwise runs beside it).
 //!
 //! Figures measured are in `benches/README.md`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -145,6 +147,24 @@ async fn measure(postgres: Option<String>) {
         "{backend}: {members} add-member mutations (invite) in {:?}",
         started.elapsed()
     );
+    if std::env::var("ORGDESK_BENCH_DRAIN_MAIL").is_ok_and(|v| v == "1") {
+        // The replay alone, without the mail task writing the invitations beside it.
+        let started = Instant::now();
+        loop {
+            let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox")
+                .fetch_one(&s.server.store().pool)
+                .await
+                .unwrap();
+            if queued == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        println!(
+            "{backend}: the mail task delivered the last invitations {:?} later",
+            started.elapsed()
+        );
+    }
     let started = Instant::now();
     push(&admin, org, adds).await;
     println!("{backend}: their replay in {:?}", started.elapsed());

@@ -332,10 +332,10 @@ pub async fn prune(state: &AppState) -> Result<()> {
     Ok(())
 }
 
-/// `POST /api/v1/orgs/{org}/mutations`: the batch's changes in one transaction, each in
-/// its own savepoint, so every mutation is still atomic on its own (a refused one rolls back
-/// to its savepoint only) and the results are stored in the same transaction. A
-/// transaction's mutations share one change number; a feed page never splits one.
+/// `POST /api/v1/orgs/{org}/mutations`: the batch's changes in one transaction (see
+/// [`members::BatchTx`]: every mutation is still atomic on its own, a refused one leaves no
+/// trace) and their results stored in the same transaction. A transaction's mutations share
+/// one change number; a feed page never splits one.
 pub async fn push(
     state: &AppState,
     caller: &OrgCaller,
@@ -351,7 +351,8 @@ pub async fn push(
         ));
     }
     // Replays answer from one look-up per batch, made again inside the transaction (once it
-    // holds the org's write lock) for the rest, so two pushes of the same id never race.
+    // holds the org's write lock) for the rest, so two pushes of the same id never race. A
+    // batch answered wholly from it opens no transaction.
     let mut stored = {
         let mut conn = state.store.pool.acquire().await?;
         stored_results(&mut conn, caller, &batch.mutations, |_| true).await?
@@ -367,177 +368,185 @@ pub async fn push(
             Some(members::prepare(&mutation.change).await)
         });
     }
-    // PostgreSQL slows down once a transaction has more than 64 subtransactions (each
-    // savepoint that writes is one): it commits every few dozen mutations instead.
-    let chunk = match state.store.backend {
-        store::Backend::Postgres => 50,
-        store::Backend::Sqlite => MAX_MUTATIONS_PER_BATCH.max(1),
-    };
-    let to_apply: Vec<bool> = prepared.iter().map(Option::is_some).collect();
-    let mut open: Option<(store::Tx, i64)> = None;
-    let mut cache = members::BatchCache::default();
-    let mut mail_queued = false;
-    // The results to store (applied and refused; not conflicts or internal failures),
-    // written in the batch's transaction before it commits.
-    let mut to_store = Vec::new();
-    let mut results = Vec::with_capacity(batch.mutations.len());
+    let mut outcomes: Vec<Option<MutationOutcome>> = vec![None; batch.mutations.len()];
+    // Ids applied or refused earlier in this batch, by index: a repeated id answers the
+    // same (filled in at the end, once new accounts' ids are known).
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut repeated: Vec<(usize, usize)> = Vec::new();
+    let mut open: Option<Open> = None;
     for (index, prepared) in prepared.into_iter().enumerate() {
-        if index % chunk == 0 {
-            if let Some((tx, _)) = open.take() {
-                finish(state, caller, tx, &mut to_store, &mut mail_queued).await?;
-            }
-            let end = (index + chunk).min(batch.mutations.len());
-            if to_apply[index..end].iter().any(|a| *a) {
-                let mutations = &batch.mutations[index..end];
-                let mut attempt = 0;
-                open = loop {
-                    attempt += 1;
-                    match begin_batch(state, caller, mutations, &mut stored).await {
-                        Err(error) if attempt < 3 && members::is_transient(&error) => {
-                            tracing::info!(%error, attempt, "retrying a batch after a transient conflict");
-                        }
-                        answer => break Some(answer?),
-                    }
-                };
-            }
-        }
         let mutation = &batch.mutations[index];
-        let outcome = if let Some(outcome) = stored.get(&mutation.id) {
-            outcome.clone()
-        } else if !valid(mutation) {
-            MutationOutcome::Rejected {
+        if let Some(outcome) = stored.get(&mutation.id) {
+            outcomes[index] = Some(outcome.clone());
+            continue;
+        }
+        if let Some(&earlier) = first.get(mutation.id.as_str()) {
+            repeated.push((index, earlier));
+            continue;
+        }
+        let Some(prepared) = prepared else {
+            outcomes[index] = Some(MutationOutcome::Rejected {
                 code: ErrorCode::InvalidInput,
                 message: format!("id: a mutation id has 1 to {MUTATION_ID_MAX_LEN} characters"),
-            }
-        } else if let (Some((tx, seq)), Some(prepared)) = (open.as_mut(), prepared) {
-            let (outcome, mail) =
-                apply_one(state, caller, tx, *seq, &mut cache, mutation, prepared).await?;
-            mail_queued |= mail;
-            // What was stored answers a repeated id later in the batch; conflicts and
-            // internal failures are not stored.
-            let kept = match &outcome {
-                MutationOutcome::Applied { .. } => true,
-                MutationOutcome::Rejected { code, .. } => *code != ErrorCode::Internal,
-                MutationOutcome::Conflict { .. } => false,
+            });
+            continue;
+        };
+        // PostgreSQL slows down once a transaction has more than 64 subtransactions (each
+        // savepoint that writes is one): it commits after a few dozen savepoints.
+        if open.as_ref().is_some_and(|o| {
+            state.store.backend == store::Backend::Postgres && o.batch.savepoints >= 50
+        }) && let Some(done) = open.take()
+        {
+            done.finish(state, caller, &mut outcomes).await?;
+        }
+        if open.is_none() {
+            let mut attempt = 0;
+            open = loop {
+                attempt += 1;
+                match begin_batch(state, caller, &batch.mutations, index, &mut stored).await {
+                    Err(error) if attempt < 3 && members::is_transient(&error) => {
+                        tracing::info!(%error, attempt, "retrying a batch after a transient conflict");
+                    }
+                    answer => break Some(answer?),
+                }
             };
-            if kept {
-                to_store.push((mutation.id.clone(), outcome.clone()));
-                stored.insert(mutation.id.clone(), outcome.clone());
+            if let Some(outcome) = stored.get(&mutation.id) {
+                outcomes[index] = Some(outcome.clone());
+                continue;
             }
-            outcome
-        } else {
+        }
+        let Some(o) = open.as_mut() else {
             return Err(Error::internal("a mutation to apply without a transaction"));
         };
+        let outcome = apply_one(state, caller, &mut o.batch, index, mutation, prepared).await?;
+        // What was stored answers a repeated id later in the batch; conflicts and internal
+        // failures are not stored.
+        let kept = match &outcome {
+            MutationOutcome::Applied { .. } => true,
+            MutationOutcome::Rejected { code, .. } => *code != ErrorCode::Internal,
+            MutationOutcome::Conflict { .. } => false,
+        };
+        if kept {
+            o.to_store.push(index);
+            first.insert(mutation.id.as_str(), index);
+        }
+        outcomes[index] = Some(outcome);
+    }
+    if let Some(done) = open {
+        done.finish(state, caller, &mut outcomes).await?;
+    }
+    for (index, earlier) in repeated {
+        outcomes[index] = outcomes[earlier].clone();
+    }
+    let mut results = Vec::with_capacity(batch.mutations.len());
+    for (mutation, outcome) in batch.mutations.iter().zip(outcomes) {
         results.push(MutationResult {
             id: mutation.id.clone(),
-            outcome,
+            outcome: outcome.ok_or_else(|| Error::internal("a mutation without an answer"))?,
         });
-    }
-    if let Some((tx, _)) = open {
-        finish(state, caller, tx, &mut to_store, &mut mail_queued).await?;
     }
     Ok(MutationResults { results })
 }
 
-/// Stores the results of a transaction's mutations, commits it, and wakes the mail task if
-/// it queued mail.
-async fn finish(
-    state: &AppState,
-    caller: &OrgCaller,
-    mut tx: store::Tx,
-    to_store: &mut Vec<(String, MutationOutcome)>,
-    mail_queued: &mut bool,
-) -> Result<()> {
-    store_results(&mut tx, state, caller, to_store).await?;
-    tx.commit().await?;
-    to_store.clear();
-    if std::mem::take(mail_queued) {
-        state.mail_wake.notify_one();
+/// A batch's open transaction and the results (by index) to store in it.
+struct Open<'m> {
+    batch: members::BatchTx,
+    mutations: &'m [Mutation],
+    to_store: Vec<usize>,
+}
+
+impl Open<'_> {
+    /// Writes what is held back, fills in new accounts' ids, stores the results, commits,
+    /// and wakes the mail task.
+    async fn finish(
+        mut self,
+        state: &AppState,
+        caller: &OrgCaller,
+        outcomes: &mut [Option<MutationOutcome>],
+    ) -> Result<()> {
+        self.batch.flush().await?;
+        for (index, id) in self.batch.take_new_ids() {
+            if let Some(MutationOutcome::Applied { user_id, .. }) =
+                outcomes.get_mut(index).and_then(Option::as_mut)
+            {
+                *user_id = id;
+            }
+        }
+        let mut to_store = Vec::with_capacity(self.to_store.len());
+        for index in self.to_store {
+            if let (Some(mutation), Some(Some(outcome))) =
+                (self.mutations.get(index), outcomes.get(index))
+            {
+                to_store.push((mutation.id.as_str(), outcome));
+            }
+        }
+        store_results(&mut self.batch.tx, state, caller, &to_store).await?;
+        self.batch.tx.commit().await?;
+        if self.batch.mail_queued {
+            state.mail_wake.notify_one();
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-/// Opens the batch's transaction: takes its change number (the org's write lock) first, then
-/// finds the ids stored since the first look-up.
-async fn begin_batch(
+/// Opens a transaction for the batch's mutations from `from` on: takes its change number
+/// (the org's write lock) first, then finds the ids stored since the first look-up.
+async fn begin_batch<'m>(
     state: &AppState,
     caller: &OrgCaller,
-    mutations: &[Mutation],
+    mutations: &'m [Mutation],
+    from: usize,
     stored: &mut HashMap<String, MutationOutcome>,
-) -> Result<(store::Tx, i64)> {
-    let mut tx = state.store.begin().await?;
-    let seq = store::next_seq(&mut tx, caller.org_id).await?;
-    let found = stored_results(&mut tx, caller, mutations, |m| !stored.contains_key(&m.id)).await?;
+) -> Result<Open<'m>> {
+    let mut batch = members::BatchTx::begin(state, caller).await?;
+    let rest = &mutations[from..];
+    let found =
+        stored_results(&mut batch.tx, caller, rest, |m| !stored.contains_key(&m.id)).await?;
     stored.extend(found);
-    Ok((tx, seq))
+    batch.expect(
+        rest.iter()
+            .enumerate()
+            .filter(|(_, m)| !stored.contains_key(&m.id))
+            .map(|(offset, m)| (from + offset, &m.change)),
+    );
+    Ok(Open {
+        batch,
+        mutations,
+        to_store: Vec::new(),
+    })
 }
 
-/// One mutation inside its savepoint: applied, or rolled back to the savepoint and settled
-/// (a refusal, or a conflict answered with the current row). Also says whether mail was
-/// queued.
+/// One mutation: applied, or settled (a refusal, or a conflict answered with the current
+/// row).
 async fn apply_one(
     state: &AppState,
     caller: &OrgCaller,
-    tx: &mut store::Tx,
-    seq: i64,
-    cache: &mut members::BatchCache,
+    batch: &mut members::BatchTx,
+    index: usize,
     mutation: &Mutation,
     prepared: Result<members::Prepared>,
-) -> Result<(MutationOutcome, bool)> {
+) -> Result<MutationOutcome> {
     let pre = Precondition {
         base_version: mutation.base_version,
     };
     let error = match prepared {
         Err(error) => error,
         Ok(prepared) => {
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                sqlx::query("SAVEPOINT mutation").execute(&mut **tx).await?;
-                let applied = async {
-                    let applied = members::apply_in(
-                        tx,
-                        state,
-                        caller,
-                        &mutation.change,
-                        pre,
-                        seq,
-                        cache,
-                        &prepared,
-                    )
-                    .await?;
-                    let outcome = MutationOutcome::Applied {
+            match batch
+                .apply(state, caller, index, &mutation.change, pre, &prepared)
+                .await?
+            {
+                Ok(applied) => {
+                    return Ok(MutationOutcome::Applied {
                         user_id: applied.user_id,
                         version: applied.version,
-                    };
-                    Ok::<_, Error>((outcome, applied.mail_queued))
+                    });
                 }
-                .await;
-                match applied {
-                    Ok(answer) => {
-                        sqlx::query("RELEASE SAVEPOINT mutation")
-                            .execute(&mut **tx)
-                            .await?;
-                        return Ok(answer);
-                    }
-                    Err(error) => {
-                        sqlx::query("ROLLBACK TO SAVEPOINT mutation")
-                            .execute(&mut **tx)
-                            .await?;
-                        sqlx::query("RELEASE SAVEPOINT mutation")
-                            .execute(&mut **tx)
-                            .await?;
-                        if attempt < 3 && members::is_transient(&error) {
-                            tracing::info!(%error, attempt, "retrying a change after a transient conflict");
-                            continue;
-                        }
-                        break error;
-                    }
-                }
+                Err(error) => error,
             }
         }
     };
-    Ok((settle(state, caller, tx, mutation, error).await?, false))
+    settle(state, caller, batch, mutation, error).await
 }
 
 /// Stores a batch's results, a few hundred rows per statement.
@@ -545,17 +554,22 @@ async fn store_results(
     tx: &mut store::Tx,
     state: &AppState,
     caller: &OrgCaller,
-    results: &[(String, MutationOutcome)],
+    results: &[(&str, &MutationOutcome)],
 ) -> Result<()> {
     let now = state.clock.now_ms();
-    for chunk in results.chunks(500) {
-        let mut q = Query::new("");
-        let (account, org, at) = (q.int(caller.account_id), q.int(caller.org_id), q.int(now));
+    for chunk in results.chunks(store::MULTI_ROW_CHUNK) {
+        let mut q = Query::many(tx);
         let mut rows = Vec::with_capacity(chunk.len());
         for (id, outcome) in chunk {
-            let id = q.text(id.clone());
-            let result = q.text(serde_json::to_string(outcome).map_err(Error::internal)?);
-            rows.push(format!("({account}, {id}, {org}, {result}, {at})"));
+            let result = serde_json::to_string(*outcome).map_err(Error::internal)?;
+            rows.push(format!(
+                "({}, {}, {}, {}, {})",
+                q.int(caller.account_id),
+                q.text(*id),
+                q.int(caller.org_id),
+                q.text(result),
+                q.int(now)
+            ));
         }
         q.push(&format!(
             "INSERT INTO mutation_results (account_id, mutation_id, org_id, result, created_at) VALUES {} \
@@ -575,14 +589,26 @@ async fn stored_results(
 ) -> Result<HashMap<String, MutationOutcome>> {
     let mut stored = HashMap::new();
     let wanted: Vec<&Mutation> = mutations.iter().filter(|m| wanted(m)).collect();
-    for chunk in wanted.chunks(500) {
-        let mut q = Query::new("");
+    for chunk in wanted.chunks(MAX_MUTATIONS_PER_BATCH) {
+        let mut q = Query::many(conn);
         let account = q.int(caller.account_id);
         let ids: Vec<String> = chunk.iter().map(|m| q.text(m.id.clone())).collect();
-        q.push(&format!(
-            "SELECT mutation_id, result FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
-            ids.join(", ")
-        ));
+        if q.on_sqlite() {
+            q.push(&format!(
+                "SELECT mutation_id, result FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
+                ids.join(", ")
+            ));
+        } else {
+            // A join with the list, not `IN (...)`: PostgreSQL's generic plan for a prepared
+            // `IN` of 1000 parameters rebuilds the array for every row of the account's
+            // results and compares each (hundreds of milliseconds a batch once the plan
+            // switched). SQLite plans `IN` well and the join badly.
+            q.push(&format!(
+                "SELECT r.mutation_id, r.result FROM (VALUES ({})) AS v \
+                 JOIN mutation_results r ON r.mutation_id = v.column1 WHERE r.account_id = {account}",
+                ids.join("), (")
+            ));
+        }
         for row in q.fetch_all(&mut *conn).await? {
             stored.insert(
                 text(&row, "mutation_id")?,
@@ -597,7 +623,7 @@ async fn stored_results(
 async fn settle(
     state: &AppState,
     caller: &OrgCaller,
-    tx: &mut store::Tx,
+    batch: &mut members::BatchTx,
     mutation: &Mutation,
     error: Error,
 ) -> Result<MutationOutcome> {
@@ -611,14 +637,16 @@ async fn settle(
             });
         }
     };
-    let user_id = target_of(&mutation.change);
+    let user_id = members::target_of(&mutation.change);
     if denied.code == ErrorCode::VersionMismatch
         || (denied.code == ErrorCode::NotFound && mutation.base_version.is_some())
     {
         // Conflicts are not stored: the client resolves one by sending the mutation again
         // with the version it now builds on.
+        // The current row as the database has it, held-back writes included.
+        batch.flush().await?;
         let current = match user_id {
-            Some(id) => members::get_with(&mut **tx, state, caller, id)
+            Some(id) => members::get_with(&mut *batch.tx, state, caller, id)
                 .await
                 .ok()
                 .map(Box::new),
@@ -631,20 +659,4 @@ async fn settle(
         message: denied.message,
     };
     Ok(outcome)
-}
-
-fn target_of(change: &orgdesk_domain::wire::MutationKind) -> Option<i64> {
-    use orgdesk_domain::wire::MutationKind as K;
-    match change {
-        K::AddMember { .. } => None,
-        K::EditMember { user_id, .. }
-        | K::ChangeRole { user_id, .. }
-        | K::AssignWorkspaces { user_id, .. }
-        | K::SetScope { user_id, .. }
-        | K::Suspend { user_id }
-        | K::Restore { user_id }
-        | K::Remove { user_id }
-        | K::ResendInvitation { user_id }
-        | K::CancelInvitation { user_id } => Some(*user_id),
-    }
 }

@@ -25,6 +25,38 @@ pub async fn enqueue(tx: &mut Tx, to: &str, subject: &str, body: &str, now_ms: i
     Ok(())
 }
 
+/// A message held back to be queued with others of its transaction in one statement.
+#[derive(Debug, Clone)]
+pub struct MailRow {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    pub at: i64,
+}
+
+/// Queues messages in their order, a few hundred per statement.
+pub async fn enqueue_all(tx: &mut Tx, rows: &[MailRow]) -> Result<()> {
+    for chunk in rows.chunks(crate::store::MULTI_ROW_CHUNK) {
+        let mut q = crate::sql::Query::many(tx);
+        let mut values = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            values.push(format!(
+                "({}, {}, {}, {})",
+                q.text(row.to.as_str()),
+                q.text(row.subject.as_str()),
+                q.text(row.body.as_str()),
+                q.int(row.at)
+            ));
+        }
+        q.push(&format!(
+            "INSERT INTO mail_outbox (recipient, subject, body, created_at) VALUES {}",
+            values.join(", ")
+        ));
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Mailbox(std::path::PathBuf),
@@ -106,10 +138,12 @@ async fn deliver(
     .fetch_all(&store.pool)
     .await?;
     let more = rows.len() == 500;
-    // Sent messages leave the outbox in one statement per batch (a write per message would
-    // compete with the changes for SQLite's write lock), also when a later one fails.
-    let mut sent_range: Option<(i64, i64)> = None;
     let mut failure = None;
+    // The messages handled, in order, and whether each is a mailbox file still to write.
+    let mut handled: Vec<(i64, bool)> = Vec::with_capacity(rows.len());
+    // Mailbox files are written together in one blocking task: a task (two thread hops)
+    // per file cost more than the writing when thousands of invitations go out at once.
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for row in rows {
         let id = int(&row, "id")?;
         let to = text(&row, "recipient")?;
@@ -136,9 +170,9 @@ async fn deliver(
                     Transport::Smtp(smtp) => smtp
                         .send(message)
                         .await
-                        .map(|_| ())
+                        .map(|_| false)
                         .map_err(|e| Error::internal(format!("SMTP: {e}"))),
-                    Transport::Mailbox(dir) => {
+                    Transport::Mailbox(_) => {
                         *counter += 1;
                         let name = format!(
                             "{:013}-{:010}-{:06}.eml",
@@ -146,26 +180,61 @@ async fn deliver(
                             id,
                             *counter % 1_000_000
                         );
-                        tokio::fs::write(dir.join(name), message.formatted())
-                            .await
-                            .map_err(|e| Error::internal(format!("mailbox: {e}")))
+                        files.push((name, message.formatted()));
+                        Ok(true)
                     }
                 }
             }
             Err(error) => {
                 tracing::warn!(%error, "dropping mail to an unparseable address");
-                Ok(())
+                Ok(false)
             }
         };
-        if let Err(error) = sent {
-            failure = Some(error);
-            break;
+        match sent {
+            Ok(is_file) => handled.push((id, is_file)),
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
         }
-        sent_range = Some((sent_range.map_or(id, |(first, _)| first), id));
     }
-    if let Some((first, last)) = sent_range {
+    let mut written = usize::MAX;
+    if let Transport::Mailbox(dir) = transport
+        && !files.is_empty()
+    {
+        let dir = dir.clone();
+        let (count, error) = tokio::task::spawn_blocking(move || {
+            for (count, (name, bytes)) in files.into_iter().enumerate() {
+                if let Err(e) = std::fs::write(dir.join(name), bytes) {
+                    return (count, Some(Error::internal(format!("mailbox: {e}"))));
+                }
+            }
+            (usize::MAX, None)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("mailbox: {e}")))?;
+        written = count;
+        if error.is_some() {
+            failure = error;
+        }
+    }
+    // Sent messages leave the outbox in one statement per batch (a write per message would
+    // compete with the changes for SQLite's write lock): every one before the first
+    // failure.
+    let mut files_seen = 0;
+    let mut last_sent = None;
+    for (id, is_file) in &handled {
+        if *is_file {
+            if files_seen >= written {
+                break;
+            }
+            files_seen += 1;
+        }
+        last_sent = Some(*id);
+    }
+    if let (Some((first, _)), Some(last)) = (handled.first(), last_sent) {
         sqlx::query("DELETE FROM mail_outbox WHERE id >= $1 AND id <= $2")
-            .bind(first)
+            .bind(*first)
             .bind(last)
             .execute(&store.pool)
             .await?;

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::mail;
 use crate::sql::{self, Query};
 use crate::store::{
-    self, AuditEvent, DAY_MS, TOMBSTONE_MEMBER, Tx, int, opt_int, opt_str, parse_json,
+    self, AuditEvent, AuditRow, DAY_MS, TOMBSTONE_MEMBER, Tx, int, opt_int, opt_str, parse_json,
     parse_stored, text,
 };
 use chrono::NaiveDate;
@@ -26,6 +26,7 @@ use orgdesk_domain::wire::{
 use orgdesk_domain::{Action, ErrorCode, Grant, Role, RosterTab, SearchScope, Status, TargetUser};
 use sqlx::Any;
 use sqlx::any::AnyRow;
+use std::collections::{HashMap, HashSet};
 
 pub const MEMBER_COLUMNS: &str = "m.account_id, a.email, m.role, m.status, a.display_name, \
     a.first_name, a.last_name, a.phone, a.title, a.company, a.office, a.street, a.postal_code, \
@@ -404,9 +405,10 @@ pub enum Outcome {
     Replayed(MutationOutcome),
 }
 
-/// Applies one change in its own transaction. With a mutation id (the sync protocol), a
-/// replayed id answers its stored result and changes nothing, and an applied result is
-/// stored in the same transaction as the change.
+/// Applies one change in its own transaction (a batch of one: the same code as a pushed
+/// batch's mutations). With a mutation id (the sync protocol), a replayed id answers its
+/// stored result and changes nothing, and an applied result is stored in the same
+/// transaction as the change.
 pub async fn apply(
     state: &AppState,
     caller: &OrgCaller,
@@ -428,31 +430,6 @@ pub async fn apply(
             answer => return answer,
         }
     }
-}
-
-/// Applies one change inside a batch's transaction (the caller wraps it in a savepoint and
-/// stores its result), with the batch's change number.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn apply_in(
-    tx: &mut Tx,
-    state: &AppState,
-    caller: &OrgCaller,
-    change: &MutationKind,
-    pre: Precondition,
-    seq: i64,
-    cache: &mut BatchCache,
-    prepared: &Prepared,
-) -> Result<Applied> {
-    let mut work = Work {
-        state,
-        caller,
-        seq,
-        now: state.clock.now_ms(),
-        today: state.clock.today(),
-        mail_queued: false,
-        cache,
-    };
-    work.run(tx, change, pre, prepared).await
 }
 
 /// A deadlock or serialisation failure (PostgreSQL; an account edit locks several orgs)
@@ -478,36 +455,561 @@ async fn try_apply(
     cache: &mut BatchCache,
     prepared: &Prepared,
 ) -> Result<Outcome> {
-    let mut tx = state.store.begin().await?;
-    let seq = store::next_seq(&mut tx, caller.org_id).await?;
+    let mut batch = BatchTx::begin(state, caller).await?;
     if let Some(id) = mutation_id
-        && let Some(stored) = stored_result(&mut tx, caller.account_id, id).await?
+        && let Some(stored) = stored_result(&mut batch.tx, caller.account_id, id).await?
     {
-        tx.rollback().await?;
+        batch.tx.rollback().await?;
         return Ok(Outcome::Replayed(stored));
     }
-    let mut work = Work {
-        state,
-        caller,
-        seq,
-        now: state.clock.now_ms(),
-        today: state.clock.today(),
-        mail_queued: false,
-        cache,
-    };
-    let applied = work.run(&mut tx, change, pre, prepared).await?;
+    // The cache only holds org-level facts across transactions; rows are read afresh.
+    batch.cache.org_name = cache.org_name.take();
+    batch.cache.definitions = cache.definitions.take();
+    batch.expect(std::iter::once((0, change)));
+    let mut applied = batch
+        .apply(state, caller, 0, change, pre, prepared)
+        .await??;
+    batch.flush().await?;
+    if let Some((_, id)) = batch.take_new_ids().into_iter().next() {
+        applied.user_id = id;
+    }
     if let Some(id) = mutation_id {
         let outcome = MutationOutcome::Applied {
             user_id: applied.user_id,
             version: applied.version,
         };
-        store_result(&mut tx, caller, id, &outcome, work.now).await?;
+        store_result(&mut batch.tx, caller, id, &outcome, state.clock.now_ms()).await?;
     }
-    tx.commit().await?;
+    cache.org_name = batch.cache.org_name.take();
+    cache.definitions = batch.cache.definitions.take();
+    batch.tx.commit().await?;
     if applied.mail_queued {
         state.mail_wake.notify_one();
     }
     Ok(Outcome::Applied(applied))
+}
+
+/// One writing transaction of member changes (a pushed batch's, or a REST change's), with
+/// its change number, what its checks read, and the writes it holds back.
+///
+/// Adds and edits check everything in memory (against rows loaded for all the batch's
+/// mutations in one query each) before their first write, so a refused one has written
+/// nothing and needs no savepoint; an add's rows (account, membership, mail) and every
+/// change's audit event are held back and written with multi-row statements. Other changes
+/// (and edits of an account that belongs to other orgs too, which lock those orgs) run as
+/// before: each in a savepoint, after the held-back writes, reading the database itself.
+pub(crate) struct BatchTx {
+    pub tx: Tx,
+    pub seq: i64,
+    /// Savepoints taken: PostgreSQL slows down past 64 subtransactions in one transaction.
+    pub savepoints: usize,
+    cache: BatchCache,
+    pending: Pending,
+    /// The mutation (by index in the batch) being applied: look-ups load what it and the
+    /// ones after it need.
+    at: usize,
+    upcoming_emails: Vec<(usize, String)>,
+    upcoming_ids: Vec<(usize, i64)>,
+    /// New accounts' ids by the index of the add that created them, known once written.
+    new_ids: Vec<(usize, i64)>,
+    /// Whether mail was queued (the mail task is woken after the commit).
+    pub mail_queued: bool,
+}
+
+impl BatchTx {
+    /// Opens the transaction and takes its change number first (the org's write lock).
+    pub(crate) async fn begin(state: &AppState, caller: &OrgCaller) -> Result<BatchTx> {
+        let mut tx = state.store.begin().await?;
+        let seq = store::next_seq(&mut tx, caller.org_id).await?;
+        Ok(BatchTx {
+            tx,
+            seq,
+            savepoints: 0,
+            cache: BatchCache::default(),
+            pending: Pending::default(),
+            at: 0,
+            upcoming_emails: Vec::new(),
+            upcoming_ids: Vec::new(),
+            new_ids: Vec::new(),
+            mail_queued: false,
+        })
+    }
+
+    /// The changes (with their index in the batch) this transaction will apply: their rows
+    /// are loaded together at the first look-up.
+    pub(crate) fn expect<'c>(
+        &mut self,
+        changes: impl IntoIterator<Item = (usize, &'c MutationKind)>,
+    ) {
+        for (index, change) in changes {
+            match change {
+                MutationKind::AddMember { member } => {
+                    if let Ok(email) = validate::email(&member.email) {
+                        self.upcoming_emails.push((index, email));
+                    }
+                }
+                MutationKind::EditMember { user_id, .. } => {
+                    self.upcoming_ids.push((index, *user_id));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Applies one change. The outer error fails the transaction (a database error after
+    /// writes began); the inner one refuses this change, which has then written nothing.
+    pub(crate) async fn apply(
+        &mut self,
+        state: &AppState,
+        caller: &OrgCaller,
+        index: usize,
+        change: &MutationKind,
+        pre: Precondition,
+        prepared: &Prepared,
+    ) -> Result<Result<Applied>> {
+        self.at = index;
+        let today = state.clock.today();
+        let mut work = Work {
+            state,
+            caller,
+            seq: self.seq,
+            now: state.clock.now_ms(),
+            today,
+            mail_queued: false,
+            index,
+            wrote: false,
+            batch: self,
+        };
+        // Adds and edits write nothing before their last check: a refusal leaves no trace.
+        let result = match change {
+            MutationKind::AddMember { member } => work.add(member, prepared).await,
+            MutationKind::EditMember { user_id, edit } => {
+                let Some(member) = work.batch.member(caller.org_id, *user_id, today).await? else {
+                    return Ok(Err(Error::not_found()));
+                };
+                if member.elsewhere {
+                    return work.isolated(change, pre, prepared).await;
+                }
+                let result = work.checked_edit(member.member, change, edit, pre).await;
+                // The row changed: read it again if a later mutation needs it.
+                work.batch.cache.members.remove(user_id);
+                result
+            }
+            _ => return work.isolated(change, pre, prepared).await,
+        };
+        match result {
+            Ok(applied) => Ok(Ok(applied)),
+            // A database error may have left the transaction unusable (PostgreSQL) or a
+            // change half written: the transaction fails (the client sends the batch again).
+            Err(error) if work.wrote || matches!(error, Error::Database(_)) => Err(error),
+            Err(refused) => Ok(Err(refused)),
+        }
+    }
+
+    /// A member of this org with everything a batch's edit checks, loaded with the other
+    /// members the batch's next edits target.
+    async fn member(
+        &mut self,
+        org_id: i64,
+        user_id: i64,
+        today: NaiveDate,
+    ) -> Result<Option<CachedMember>> {
+        if let Some(found) = self.cache.members.get(&user_id) {
+            return Ok(found.clone());
+        }
+        // The member may be one of the held-back adds.
+        self.flush().await?;
+        let mut ids = vec![user_id];
+        ids.extend(
+            self.upcoming_ids
+                .iter()
+                .filter(|(index, id)| *index > self.at && !self.cache.members.contains_key(id))
+                .map(|(_, id)| *id),
+        );
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let org = q.int(org_id);
+            let list: Vec<String> = chunk.iter().map(|id| q.int(*id)).collect();
+            let elsewhere = "(SELECT COUNT(*) FROM memberships o WHERE o.account_id = m.account_id AND o.org_id <> m.org_id) AS elsewhere";
+            if q.on_sqlite() {
+                q.push(&format!(
+                    "SELECT {MEMBER_COLUMNS}, {elsewhere} {MEMBER_FROM} WHERE m.org_id = {org} AND m.account_id IN ({})",
+                    list.join(", ")
+                ));
+            } else {
+                // A join with the list rather than `IN (...)` (see `feed::stored_results`).
+                q.push(&format!(
+                    "SELECT {MEMBER_COLUMNS}, {elsewhere} FROM (VALUES ({})) AS v \
+                     JOIN memberships m ON m.account_id = v.column1 \
+                     JOIN accounts a ON a.id = m.account_id WHERE m.org_id = {org}",
+                    list.join("), (")
+                ));
+            }
+            for id in chunk {
+                self.cache.members.insert(*id, None);
+            }
+            for row in q.fetch_all(&mut *self.tx).await? {
+                let member = member_from_row(&row, today)?;
+                let elsewhere = int(&row, "elsewhere")? > 0;
+                self.cache
+                    .members
+                    .insert(member.id, Some(CachedMember { member, elsewhere }));
+            }
+        }
+        Ok(self.cache.members.get(&user_id).cloned().flatten())
+    }
+
+    /// The account with this (valid) address, loaded with the accounts of the batch's next
+    /// adds.
+    async fn account(&mut self, org_id: i64, email: &str) -> Result<Option<KnownAccount>> {
+        if let Some(found) = self.cache.accounts.get(email) {
+            if found.is_some_and(|a| a.id.is_none()) {
+                // Added earlier in this batch: write it to learn its id.
+                self.flush().await?;
+                return Ok(self.cache.accounts.get(email).copied().flatten());
+            }
+            return Ok(*found);
+        }
+        let mut emails = vec![email.to_owned()];
+        emails.extend(
+            self.upcoming_emails
+                .iter()
+                .filter(|(index, e)| *index > self.at && !self.cache.accounts.contains_key(e))
+                .map(|(_, e)| e.clone()),
+        );
+        emails.sort_unstable();
+        emails.dedup();
+        for chunk in emails.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let org = q.int(org_id);
+            let list: Vec<String> = chunk.iter().map(|e| q.text(e.as_str())).collect();
+            let member = format!(
+                "(SELECT COUNT(*) FROM memberships m WHERE m.org_id = {org} AND m.account_id = a.id) AS member"
+            );
+            if q.on_sqlite() {
+                q.push(&format!(
+                    "SELECT a.id, a.email, a.password_hash, {member} FROM accounts a WHERE a.email IN ({})",
+                    list.join(", ")
+                ));
+            } else {
+                // A join with the list rather than `IN (...)` (see `feed::stored_results`).
+                q.push(&format!(
+                    "SELECT a.id, a.email, a.password_hash, {member} \
+                     FROM (VALUES ({})) AS v JOIN accounts a ON a.email = v.column1",
+                    list.join("), (")
+                ));
+            }
+            for email in chunk {
+                self.cache.accounts.insert(email.clone(), None);
+            }
+            for row in q.fetch_all(&mut *self.tx).await? {
+                let known = KnownAccount {
+                    id: Some(int(&row, "id")?),
+                    has_password: opt_str(&row, "password_hash")?.is_some(),
+                    member: int(&row, "member")? > 0,
+                };
+                self.cache
+                    .accounts
+                    .insert(text(&row, "email")?, Some(known));
+            }
+        }
+        Ok(self.cache.accounts.get(email).copied().flatten())
+    }
+
+    /// The org's workspace ids (member changes never add or remove one).
+    async fn workspaces(&mut self, org_id: i64) -> Result<&HashSet<i64>> {
+        if self.cache.workspaces.is_none() {
+            let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM workspaces WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            self.cache.workspaces = Some(ids.into_iter().collect());
+        }
+        Ok(self.cache.workspaces.get_or_insert_with(HashSet::new))
+    }
+
+    /// Writes what is held back: new accounts (learning their ids), memberships, cleared
+    /// tombstones, mail, then audit events, each in order and a few hundred rows per
+    /// statement.
+    pub(crate) async fn flush(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for chunk in pending.accounts.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let mut values = Vec::with_capacity(chunk.len());
+            for account in chunk {
+                let p = &account.profile;
+                let domain = account
+                    .email
+                    .rsplit_once('@')
+                    .map(|(_, d)| d)
+                    .unwrap_or_default();
+                values.push(format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    q.text(account.email.as_str()),
+                    q.text(domain),
+                    q.text(sort_name(&account.email, p)),
+                    q.int(account.at),
+                    q.opt_text(p.display_name.clone()),
+                    q.opt_text(p.first_name.clone()),
+                    q.opt_text(p.last_name.clone()),
+                    q.opt_text(p.phone.clone()),
+                    q.opt_text(p.title.clone()),
+                    q.opt_text(p.company.clone()),
+                    q.opt_text(p.office.clone()),
+                    q.opt_text(p.street.clone()),
+                    q.opt_text(p.postal_code.clone()),
+                    q.opt_text(p.city.clone()),
+                    q.opt_text(p.cell_phone.clone()),
+                    q.opt_text(p.home_phone.clone()),
+                    q.opt_text(account.password_hash.clone()),
+                ));
+            }
+            // The order of RETURNING rows is not guaranteed: match them by address.
+            q.push(&format!(
+                "INSERT INTO accounts (email, email_domain, sort_name, created_at, display_name, first_name, \
+                 last_name, phone, title, company, office, street, postal_code, city, cell_phone, home_phone, \
+                 password_hash) VALUES {} RETURNING id, email",
+                values.join(", ")
+            ));
+            for row in q.fetch_all(&mut *self.tx).await? {
+                ids.insert(text(&row, "email")?, int(&row, "id")?);
+            }
+        }
+        let id_of = |account: &AccountRef| -> Result<i64> {
+            match account {
+                AccountRef::Id(id) => Ok(*id),
+                AccountRef::New(email) => ids
+                    .get(email)
+                    .copied()
+                    .ok_or_else(|| Error::internal("a new account was not written")),
+            }
+        };
+        for (id, hash) in &pending.passwords {
+            sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+                .bind(*id)
+                .bind(hash)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for chunk in pending.memberships.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let mut values = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                values.push(format!(
+                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 1)",
+                    q.int(m.org_id),
+                    q.int(id_of(&m.account)?),
+                    q.text(m.role.as_str()),
+                    q.text(m.status.as_str()),
+                    q.text(m.workspaces.as_str()),
+                    q.opt_text(m.guest_expires.clone()),
+                    q.text(m.properties.as_str()),
+                    q.int(m.invited_by),
+                    q.int(m.at),
+                    q.opt_text(m.token_hash.clone()),
+                    q.opt_int(m.invite_expires),
+                    q.int(m.at),
+                    q.int(m.seq),
+                ));
+            }
+            q.push(&format!(
+                "INSERT INTO memberships (org_id, account_id, role, status, workspaces, guest_expires, properties, \
+                 invited_by, invited_at, invite_token_hash, invite_expires_at, created_at, seq, version) VALUES {}",
+                values.join(", ")
+            ));
+            q.build().execute(&mut *self.tx).await?;
+        }
+        let mut returned: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+        for (org, account) in &pending.returned {
+            returned.entry(*org).or_default().push(*account);
+        }
+        for (org, accounts) in returned {
+            for chunk in accounts.chunks(store::MULTI_ROW_CHUNK) {
+                let mut q = Query::many(&self.tx);
+                let (org, kind) = (q.int(org), q.text(TOMBSTONE_MEMBER));
+                let ids: Vec<String> = chunk.iter().map(|id| q.int(*id)).collect();
+                q.push(&format!(
+                    "DELETE FROM tombstones WHERE org_id = {org} AND kind = {kind} AND row_id IN ({})",
+                    ids.join(", ")
+                ));
+                q.build().execute(&mut *self.tx).await?;
+            }
+        }
+        // Edits: one multi-row UPDATE ... FROM (VALUES ...) per table (each member at most
+        // once: a second change to it flushes first).
+        for chunk in pending.edits.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|e| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {})",
+                        q.int(e.org_id),
+                        q.int(e.account_id),
+                        q.int(e.seq),
+                        q.int(e.version),
+                        q.opt_text(e.guest_expires.clone()),
+                        q.opt_text(e.status.clone()),
+                        q.opt_text(e.properties.clone()),
+                    )
+                })
+                .collect();
+            q.push(&format!(
+                "UPDATE memberships SET seq = v.column3, version = v.column4, \
+                 guest_expires = COALESCE(v.column5, memberships.guest_expires), \
+                 status = COALESCE(v.column6, memberships.status), \
+                 properties = COALESCE(v.column7, memberships.properties) \
+                 FROM (VALUES {}) AS v \
+                 WHERE memberships.org_id = v.column1 AND memberships.account_id = v.column2",
+                values.join(", ")
+            ));
+            q.build().execute(&mut *self.tx).await?;
+        }
+        let accounts: Vec<(i64, &Profile, &String)> = pending
+            .edits
+            .iter()
+            .filter_map(|e| e.account.as_ref().map(|(p, n)| (e.account_id, p, n)))
+            .collect();
+        for chunk in accounts.chunks(store::MULTI_ROW_CHUNK) {
+            let mut q = Query::many(&self.tx);
+            let values: Vec<String> = chunk
+                .iter()
+                .map(|(id, p, sort_name)| {
+                    format!(
+                        "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                        q.int(*id),
+                        q.opt_text(p.display_name.clone()),
+                        q.opt_text(p.first_name.clone()),
+                        q.opt_text(p.last_name.clone()),
+                        q.opt_text(p.phone.clone()),
+                        q.opt_text(p.title.clone()),
+                        q.opt_text(p.company.clone()),
+                        q.opt_text(p.office.clone()),
+                        q.opt_text(p.street.clone()),
+                        q.opt_text(p.postal_code.clone()),
+                        q.opt_text(p.city.clone()),
+                        q.opt_text(p.cell_phone.clone()),
+                        q.opt_text(p.home_phone.clone()),
+                        q.text(sort_name.as_str()),
+                    )
+                })
+                .collect();
+            q.push(&format!(
+                "UPDATE accounts SET display_name = v.column2, first_name = v.column3, \
+                 last_name = v.column4, phone = v.column5, title = v.column6, company = v.column7, \
+                 office = v.column8, street = v.column9, postal_code = v.column10, city = v.column11, \
+                 cell_phone = v.column12, home_phone = v.column13, sort_name = v.column14 \
+                 FROM (VALUES {}) AS v WHERE accounts.id = v.column1",
+                values.join(", ")
+            ));
+            q.build().execute(&mut *self.tx).await?;
+        }
+        self.mail_queued |= !pending.mails.is_empty();
+        mail::enqueue_all(&mut self.tx, &pending.mails).await?;
+        let mut audits = pending.audits;
+        for (row, new_account) in &mut audits {
+            if let Some(email) = new_account {
+                row.target_id = Some(id_of(&AccountRef::New(std::mem::take(email)))?);
+            }
+        }
+        let audits: Vec<AuditRow> = audits.into_iter().map(|(row, _)| row).collect();
+        store::record_audits(&mut self.tx, &audits).await?;
+        for (index, email) in pending.new_results {
+            self.new_ids.push((index, id_of(&AccountRef::New(email))?));
+        }
+        if !ids.is_empty() {
+            for (email, id) in &ids {
+                if let Some(Some(known)) = self.cache.accounts.get_mut(email) {
+                    known.id = Some(*id);
+                }
+            }
+            // An id looked up before its account was written may be a member now.
+            self.cache.members.retain(|_, m| m.is_some());
+        }
+        Ok(())
+    }
+
+    /// The ids of the accounts new in this transaction, by the index of the add that
+    /// created them (after [`BatchTx::flush`]).
+    pub(crate) fn take_new_ids(&mut self) -> Vec<(usize, i64)> {
+        std::mem::take(&mut self.new_ids)
+    }
+}
+
+/// A member as a batch's edit checks it, and whether the account belongs to other orgs.
+#[derive(Debug, Clone)]
+struct CachedMember {
+    member: Member,
+    elsewhere: bool,
+}
+
+/// An account as a batch's add checks it; `id` is `None` while it is held back.
+#[derive(Debug, Clone, Copy)]
+struct KnownAccount {
+    id: Option<i64>,
+    has_password: bool,
+    member: bool,
+}
+
+enum AccountRef {
+    Id(i64),
+    New(String),
+}
+
+struct NewAccount {
+    email: String,
+    profile: Profile,
+    password_hash: Option<String>,
+    at: i64,
+}
+
+struct NewMembership {
+    org_id: i64,
+    account: AccountRef,
+    role: Role,
+    status: Status,
+    workspaces: String,
+    guest_expires: Option<String>,
+    properties: String,
+    invited_by: i64,
+    token_hash: Option<String>,
+    invite_expires: Option<i64>,
+    seq: i64,
+    at: i64,
+}
+
+/// An edit checked in memory: the membership's (and account's) new values.
+struct HeldEdit {
+    org_id: i64,
+    account_id: i64,
+    seq: i64,
+    version: i64,
+    /// `None`: unchanged (an edit never clears these).
+    guest_expires: Option<String>,
+    status: Option<String>,
+    properties: Option<String>,
+    /// The account's whole profile and sort name, if it changed.
+    account: Option<(Profile, String)>,
+}
+
+/// The writes a transaction holds back (see [`BatchTx`]).
+#[derive(Default)]
+struct Pending {
+    edits: Vec<HeldEdit>,
+    accounts: Vec<NewAccount>,
+    /// Existing accounts without a password that get one.
+    passwords: Vec<(i64, String)>,
+    memberships: Vec<NewMembership>,
+    /// (org, account) of re-added members, whose removal tombstone goes.
+    returned: Vec<(i64, i64)>,
+    mails: Vec<mail::MailRow>,
+    /// With the address of a new account the event's target is.
+    audits: Vec<(AuditRow, Option<String>)>,
+    /// (index of the add, address) of new accounts, for the add's answer.
+    new_results: Vec<(usize, String)>,
 }
 
 pub async fn stored_result(
@@ -545,11 +1047,17 @@ pub async fn store_result(
     Ok(())
 }
 
-/// What one batch of changes may share: org-level facts that member changes never alter.
+/// What a transaction's changes read: org-level facts that member changes never alter, and
+/// rows loaded for many mutations at once (dropped or updated as the changes write).
 #[derive(Debug, Default)]
 pub struct BatchCache {
     org_name: Option<String>,
     definitions: Option<Vec<PropertyDefinition>>,
+    workspaces: Option<HashSet<i64>>,
+    /// By account id; `None`: not a member.
+    members: HashMap<i64, Option<CachedMember>>,
+    /// By address; `None`: no such account.
+    accounts: HashMap<String, Option<KnownAccount>>,
 }
 
 /// What can be computed before the transaction (password hashes).
@@ -602,7 +1110,11 @@ struct Work<'a> {
     now: i64,
     today: NaiveDate,
     mail_queued: bool,
-    cache: &'a mut BatchCache,
+    /// The mutation's index in its batch.
+    index: usize,
+    /// Whether the change wrote to the database (not only held writes back).
+    wrote: bool,
+    batch: &'a mut BatchTx,
 }
 
 fn check_base(pre: Precondition, member: &Member) -> Result<()> {
@@ -618,8 +1130,11 @@ fn check_base(pre: Precondition, member: &Member) -> Result<()> {
     }
 }
 
-impl Work<'_> {
-    fn audit<'e>(&'e self, action: &'e str, member: &'e Member) -> AuditEvent<'e> {
+impl<'a> Work<'a> {
+    fn audit<'e>(&self, action: &'e str, member: &'e Member) -> AuditEvent<'e>
+    where
+        'a: 'e,
+    {
         AuditEvent {
             org_id: self.caller.org_id,
             actor_id: Some(self.caller.account_id),
@@ -635,13 +1150,12 @@ impl Work<'_> {
 
     async fn run(
         &mut self,
-        tx: &mut Tx,
         change: &MutationKind,
         pre: Precondition,
         prepared: &Prepared,
     ) -> Result<Applied> {
         if let MutationKind::AddMember { member } = change {
-            return self.add(tx, member, prepared).await;
+            return self.add(member, prepared).await;
         }
         let user_id = match change {
             MutationKind::AddMember { .. } => unreachable!("handled above"),
@@ -655,9 +1169,47 @@ impl Work<'_> {
             | MutationKind::ResendInvitation { user_id }
             | MutationKind::CancelInvitation { user_id } => *user_id,
         };
-        let member = load(&mut **tx, self.caller.org_id, user_id, self.today)
+        let member = load(&mut *self.batch.tx, self.caller.org_id, user_id, self.today)
             .await?
             .ok_or_else(Error::not_found)?;
+        self.check(change, pre, &member)?;
+        match change {
+            MutationKind::AddMember { .. } => unreachable!("handled above"),
+            MutationKind::EditMember { edit, .. } => self.edit(member, edit, None).await,
+            MutationKind::ChangeRole {
+                role,
+                guest_expires,
+                ..
+            } => self.change_role(member, *role, *guest_expires).await,
+            MutationKind::AssignWorkspaces { workspaces, .. } => {
+                self.assign(member, workspaces).await
+            }
+            MutationKind::SetScope { scope, .. } => self.set_scope(member, scope.as_ref()).await,
+            MutationKind::Suspend { .. } => self.set_status(member, Status::Suspended).await,
+            MutationKind::Restore { .. } => self.set_status(member, Status::Active).await,
+            MutationKind::Remove { .. } => self.remove(member, "member.removed").await,
+            MutationKind::CancelInvitation { .. } => {
+                self.remove(member, "invitation.cancelled").await
+            }
+            MutationKind::ResendInvitation { .. } => self.resend(member).await,
+        }
+    }
+
+    /// An edit of a member checked in memory, of an account in no other org.
+    async fn checked_edit(
+        &mut self,
+        member: Member,
+        change: &MutationKind,
+        edit: &MemberEdit,
+        pre: Precondition,
+    ) -> Result<Applied> {
+        self.check(change, pre, &member)?;
+        self.edit(member, edit, Some(false)).await
+    }
+
+    /// The matrix, the precondition and the member's status, for a change to an existing
+    /// member.
+    fn check(&self, change: &MutationKind, pre: Precondition, member: &Member) -> Result<()> {
         let action = match change {
             MutationKind::AddMember { .. } => Action::AddUser,
             MutationKind::EditMember { .. } => Action::EditProfile,
@@ -670,58 +1222,99 @@ impl Work<'_> {
             MutationKind::ResendInvitation { .. } => Action::ResendInvitation,
             MutationKind::CancelInvitation { .. } => Action::CancelInvitation,
         };
-        self.caller.can_on(action, &target(&member))?;
+        self.caller.can_on(action, &target(member))?;
         if let MutationKind::EditMember { edit, .. } = change
             && edit.guest_expires.is_some()
         {
             // A guest's end date is access, not profile: moving it is asked of the matrix
             // as restoring the user (so no guest extends their own access).
-            self.caller.can_on(Action::RestoreUser, &target(&member))?;
+            self.caller.can_on(Action::RestoreUser, &target(member))?;
         }
-        check_base(pre, &member)?;
+        check_base(pre, member)?;
         invariants::status_allows(action, member.status)?;
-        match change {
-            MutationKind::AddMember { .. } => unreachable!("handled above"),
-            MutationKind::EditMember { edit, .. } => self.edit(tx, member, edit).await,
-            MutationKind::ChangeRole {
-                role,
-                guest_expires,
-                ..
-            } => self.change_role(tx, member, *role, *guest_expires).await,
-            MutationKind::AssignWorkspaces { workspaces, .. } => {
-                self.assign(tx, member, workspaces).await
-            }
-            MutationKind::SetScope { scope, .. } => {
-                self.set_scope(tx, member, scope.as_ref()).await
-            }
-            MutationKind::Suspend { .. } => self.set_status(tx, member, Status::Suspended).await,
-            MutationKind::Restore { .. } => self.set_status(tx, member, Status::Active).await,
-            MutationKind::Remove { .. } => self.remove(tx, member, "member.removed").await,
-            MutationKind::CancelInvitation { .. } => {
-                self.remove(tx, member, "invitation.cancelled").await
-            }
-            MutationKind::ResendInvitation { .. } => self.resend(tx, member).await,
-        }
+        Ok(())
     }
 
-    async fn active_admins(&self, tx: &mut Tx) -> Result<usize> {
+    /// A change that reads the database itself, in a savepoint after the held-back writes:
+    /// a refusal rolls back to the savepoint.
+    async fn isolated(
+        &mut self,
+        change: &MutationKind,
+        pre: Precondition,
+        prepared: &Prepared,
+    ) -> Result<Result<Applied>> {
+        self.batch.flush().await?;
+        self.batch.savepoints += 1;
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            self.mail_queued = false;
+            sqlx::query("SAVEPOINT mutation")
+                .execute(&mut *self.batch.tx)
+                .await?;
+            match self.run(change, pre, prepared).await {
+                Ok(applied) => {
+                    sqlx::query("RELEASE SAVEPOINT mutation")
+                        .execute(&mut *self.batch.tx)
+                        .await?;
+                    break Ok(applied);
+                }
+                Err(error) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT mutation")
+                        .execute(&mut *self.batch.tx)
+                        .await?;
+                    sqlx::query("RELEASE SAVEPOINT mutation")
+                        .execute(&mut *self.batch.tx)
+                        .await?;
+                    // What it held back goes with it (the flush above left nothing else).
+                    self.batch.pending = Pending::default();
+                    if attempt < 3 && is_transient(&error) {
+                        tracing::info!(%error, attempt, "retrying a change after a transient conflict");
+                        continue;
+                    }
+                    break Err(error);
+                }
+            }
+        };
+        // Its target's membership may have changed or gone: read it again when needed.
+        if let Some(id) = target_of(change) {
+            self.batch.cache.members.remove(&id);
+            self.batch
+                .cache
+                .accounts
+                .retain(|_, known| known.is_none_or(|k| k.id != Some(id)));
+        }
+        Ok(result)
+    }
+
+    fn record(&mut self, event: AuditEvent<'_>, new_account: Option<String>) {
+        self.batch
+            .pending
+            .audits
+            .push((AuditRow::new(event, self.now), new_account));
+    }
+
+    fn queue_mail(&mut self, to: &str, subject: String, body: String) {
+        self.batch.pending.mails.push(mail::MailRow {
+            to: to.to_owned(),
+            subject,
+            body,
+            at: self.now,
+        });
+    }
+
+    async fn active_admins(&mut self) -> Result<usize> {
         let count: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM memberships WHERE org_id = $1 AND role = 'admin' AND status = 'active'",
         )
         .bind(self.caller.org_id)
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *self.batch.tx)
         .await?;
         Ok(usize::try_from(count).unwrap_or(0))
     }
 
     /// Writes the membership's own columns with the new change number and version.
-    async fn bump(
-        &self,
-        tx: &mut Tx,
-        member: &Member,
-        set: &str,
-        binds: Vec<sql::Arg>,
-    ) -> Result<i64> {
+    async fn bump(&mut self, member: &Member, set: &str, binds: Vec<sql::Arg>) -> Result<i64> {
         let mut q = Query::new("");
         let seq = q.int(self.seq);
         let mut set = set.to_owned();
@@ -736,64 +1329,65 @@ impl Work<'_> {
              WHERE org_id = {org} AND account_id = {id} RETURNING version",
             if set.is_empty() { "" } else { ", " }
         ));
-        let row = q.build().fetch_one(&mut **tx).await?;
+        self.wrote = true;
+        let row = q.build().fetch_one(&mut *self.batch.tx).await?;
         int(&row, "version")
     }
 
-    async fn org_name(&mut self, tx: &mut Tx) -> Result<String> {
-        if let Some(name) = &self.cache.org_name {
+    async fn org_name(&mut self) -> Result<String> {
+        if let Some(name) = &self.batch.cache.org_name {
             return Ok(name.clone());
         }
         let name: String = sqlx::query_scalar("SELECT name FROM orgs WHERE id = $1")
             .bind(self.caller.org_id)
-            .fetch_one(&mut **tx)
+            .fetch_one(&mut *self.batch.tx)
             .await?;
-        self.cache.org_name = Some(name.clone());
+        self.batch.cache.org_name = Some(name.clone());
         Ok(name)
     }
 
-    async fn definitions(&mut self, tx: &mut Tx) -> Result<Vec<PropertyDefinition>> {
-        if let Some(definitions) = &self.cache.definitions {
+    async fn definitions(&mut self) -> Result<Vec<PropertyDefinition>> {
+        if let Some(definitions) = &self.batch.cache.definitions {
             return Ok(definitions.clone());
         }
-        let definitions = property_definitions(&mut **tx, self.caller.org_id).await?;
-        self.cache.definitions = Some(definitions.clone());
+        let definitions = property_definitions(&mut *self.batch.tx, self.caller.org_id).await?;
+        self.batch.cache.definitions = Some(definitions.clone());
         Ok(definitions)
     }
 
-    async fn check_workspaces(&self, tx: &mut Tx, ids: &[i64]) -> Result<Vec<i64>> {
+    async fn check_workspaces(&mut self, ids: &[i64]) -> Result<Vec<i64>> {
         invariants::workspace_grant(ids.len())?;
         let mut unique: Vec<i64> = ids.to_vec();
         unique.sort_unstable();
         unique.dedup();
-        for id in &unique {
-            let found: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM workspaces WHERE org_id = $1 AND id = $2")
-                    .bind(self.caller.org_id)
-                    .bind(*id)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-            if found.is_none() {
-                return Err(Error::with_message(
-                    ErrorCode::InvalidInput,
-                    format!("workspaces: there is no workspace {id} in this organization"),
-                ));
-            }
+        if unique.is_empty() {
+            return Ok(unique);
+        }
+        let known = self.batch.workspaces(self.caller.org_id).await?;
+        if let Some(id) = unique.iter().find(|id| !known.contains(id)) {
+            return Err(Error::with_message(
+                ErrorCode::InvalidInput,
+                format!("workspaces: there is no workspace {id} in this organization"),
+            ));
         }
         Ok(unique)
     }
 
-    async fn add(&mut self, tx: &mut Tx, new: &NewMember, prepared: &Prepared) -> Result<Applied> {
+    /// Checks everything first (against the batch's loaded accounts), then holds its writes
+    /// back: the account (if new), membership, mail and audit event are written with the
+    /// batch's others.
+    async fn add(&mut self, new: &NewMember, prepared: &Prepared) -> Result<Applied> {
         let email = validate::email(&new.email)?;
-        let existing = sqlx::query("SELECT id, password_hash FROM accounts WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&mut **tx)
-            .await?;
-        let account_id = existing.as_ref().map(|row| int(row, "id")).transpose()?;
-        let has_password = match &existing {
-            Some(row) => opt_str(row, "password_hash")?.is_some(),
-            None => false,
+        let existing = self.batch.account(self.caller.org_id, &email).await?;
+        let account_id = match existing {
+            Some(known) => Some(
+                known
+                    .id
+                    .ok_or_else(|| Error::internal("a held-back account was not written"))?,
+            ),
+            None => None,
         };
+        let has_password = existing.is_some_and(|known| known.has_password);
         // Scope before everything else: an out-of-scope address is `out_of_scope`, never
         // `email_taken` (SPEC.md "Decisions").
         let target = TargetUser {
@@ -808,80 +1402,86 @@ impl Work<'_> {
             Action::AddUser,
             Some(&target),
         )?;
-        let workspaces = self.check_workspaces(tx, &new.workspaces).await?;
+        let workspaces = self.check_workspaces(&new.workspaces).await?;
         invariants::guest_expiry(new.role, new.guest_expires, self.today)?;
         let profile = clean_profile(&new.profile)?;
-        let definitions = self.definitions(tx).await?;
+        let definitions = self.definitions().await?;
         let properties = merge_properties(&definitions, &PropertyValues::new(), &new.properties)?;
-        if let Some(id) = account_id {
-            let member: Option<i64> = sqlx::query_scalar(
-                "SELECT account_id FROM memberships WHERE org_id = $1 AND account_id = $2",
-            )
-            .bind(self.caller.org_id)
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
-            invariants::email_free(member.is_some())?;
+        if let Some(known) = existing {
+            invariants::email_free(known.member)?;
         }
-        let org_name = self.org_name(tx).await?;
+        let org_name = self.org_name().await?;
         let base_url = self.state.public_base_url();
         // An account that can already sign in joins at once and is told; a new one (or one
         // still waiting for its first invitation) follows the chosen onboarding.
         let joins_existing = has_password;
-        let account_id = match account_id {
-            Some(id) => id,
-            None => insert_account(tx, &email, &profile, self.now).await?,
-        };
-        if !joins_existing && let Some(hash) = &prepared.password_hash {
-            sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
-                .bind(account_id)
-                .bind(hash)
-                .execute(&mut **tx)
-                .await?;
-        }
         let pending = !joins_existing && new.onboarding == Onboarding::Invite;
-        let (token_hash, invite_expires) = if pending {
-            let (token, hash) = auth::new_token()?;
-            let expires = self.now + invariants::INVITATION_DAYS * DAY_MS;
-            mail::enqueue(
-                tx,
-                &email,
-                &format!("You are invited to {org_name} on Orgdesk"),
-                &invitation_body(&org_name, &base_url, &token, expires),
-                self.now,
-            )
-            .await?;
-            (Some(hash), Some(expires))
+        let token = if pending {
+            Some(auth::new_token()?)
         } else {
-            (None, None)
+            None
+        };
+        // Every check passed: from here on nothing fails, the writes are held back.
+        let password_hash = if joins_existing {
+            None
+        } else {
+            prepared.password_hash.clone()
+        };
+        let account = match account_id {
+            Some(id) => {
+                if let Some(hash) = &password_hash {
+                    self.batch.pending.passwords.push((id, hash.clone()));
+                }
+                AccountRef::Id(id)
+            }
+            None => {
+                self.batch.pending.accounts.push(NewAccount {
+                    email: email.clone(),
+                    profile,
+                    password_hash: password_hash.clone(),
+                    at: self.now,
+                });
+                self.batch
+                    .pending
+                    .new_results
+                    .push((self.index, email.clone()));
+                AccountRef::New(email.clone())
+            }
+        };
+        let (token_hash, invite_expires) = match token {
+            Some((token, hash)) => {
+                let expires = self.now + invariants::INVITATION_DAYS * DAY_MS;
+                self.queue_mail(
+                    &email,
+                    format!("You are invited to {org_name} on Orgdesk"),
+                    invitation_body(&org_name, &base_url, &token, expires),
+                );
+                (Some(hash), Some(expires))
+            }
+            None => (None, None),
         };
         let status = if pending {
             Status::Pending
         } else {
             Status::Active
         };
-        sqlx::query(
-            "INSERT INTO memberships (org_id, account_id, role, status, workspaces, guest_expires, properties, \
-             invited_by, invited_at, invite_token_hash, invite_expires_at, created_at, seq, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12, 1)",
-        )
-        .bind(self.caller.org_id)
-        .bind(account_id)
-        .bind(new.role.as_str())
-        .bind(status.as_str())
-        .bind(encode_workspaces(&workspaces))
-        .bind(new.guest_expires.map(|d| d.to_string()))
-        .bind(serde_json::Value::Object(properties.clone().into_iter().collect()).to_string())
-        .bind(self.caller.account_id)
-        .bind(self.now)
-        .bind(token_hash)
-        .bind(invite_expires)
-        .bind(self.seq)
-        .execute(&mut **tx)
-        .await?;
-        if existing.is_some() {
+        self.batch.pending.memberships.push(NewMembership {
+            org_id: self.caller.org_id,
+            account,
+            role: new.role,
+            status,
+            workspaces: encode_workspaces(&workspaces),
+            guest_expires: new.guest_expires.map(|d| d.to_string()),
+            properties: serde_json::Value::Object(properties.into_iter().collect()).to_string(),
+            invited_by: self.caller.account_id,
+            token_hash,
+            invite_expires,
+            seq: self.seq,
+            at: self.now,
+        });
+        if let Some(id) = account_id {
             // Only an account that existed can have been a member before.
-            store::clear_tombstone(tx, self.caller.org_id, TOMBSTONE_MEMBER, account_id).await?;
+            self.batch.pending.returned.push((self.caller.org_id, id));
         }
         if !pending {
             let body = match (joins_existing, new.onboarding, &prepared.password) {
@@ -896,14 +1496,11 @@ impl Work<'_> {
                 _ => None,
             };
             if let Some(body) = body {
-                mail::enqueue(
-                    tx,
+                self.queue_mail(
                     &email,
-                    &format!("Your access to {org_name} on Orgdesk"),
-                    &body,
-                    self.now,
-                )
-                .await?;
+                    format!("Your access to {org_name} on Orgdesk"),
+                    body,
+                );
                 self.mail_queued = true;
             }
         } else {
@@ -913,35 +1510,52 @@ impl Work<'_> {
         if !workspaces.is_empty() {
             after["workspaces"] = serde_json::json!(workspaces);
         }
-        store::record_audit(
-            tx,
-            AuditEvent {
-                org_id: self.caller.org_id,
-                actor_id: Some(self.caller.account_id),
-                client_id: self.caller.client_id.as_deref(),
-                action: "member.added",
-                target_kind: "user",
-                target_id: Some(account_id),
-                target_email: Some(&email),
-                before: None,
-                after: Some(after),
-            },
-            self.now,
-        )
-        .await?;
+        let event = AuditEvent {
+            org_id: self.caller.org_id,
+            actor_id: Some(self.caller.account_id),
+            client_id: self.caller.client_id.as_deref(),
+            action: "member.added",
+            target_kind: "user",
+            target_id: account_id,
+            target_email: Some(&email),
+            before: None,
+            after: Some(after),
+        };
+        let new_account = account_id.is_none().then(|| email.clone());
+        self.record(event, new_account);
+        // What the batch's next changes see: the address is taken, and an existing
+        // account's membership must be read again.
+        self.batch.cache.accounts.insert(
+            email,
+            Some(KnownAccount {
+                id: account_id,
+                has_password: has_password || password_hash.is_some(),
+                member: true,
+            }),
+        );
+        if let Some(id) = account_id {
+            self.batch.cache.members.remove(&id);
+        }
         Ok(Applied {
-            user_id: account_id,
+            // A new account's id is known once it is written (see `BatchTx::flush`).
+            user_id: account_id.unwrap_or(0),
             version: 1,
             mail_queued: self.mail_queued,
         })
     }
 
-    async fn edit(&mut self, tx: &mut Tx, member: Member, edit: &MemberEdit) -> Result<Applied> {
+    /// `elsewhere`: whether the account belongs to other orgs, if known.
+    async fn edit(
+        &mut self,
+        member: Member,
+        edit: &MemberEdit,
+        elsewhere: Option<bool>,
+    ) -> Result<Applied> {
         let mut profile = member.profile.clone();
         if let Some(changes) = &edit.profile {
             apply_profile_edit(&mut profile, changes)?;
         }
-        let definitions = self.definitions(tx).await?;
+        let definitions = self.definitions().await?;
         let properties = merge_properties(&definitions, &member.properties, &edit.properties)?;
         let mut set = String::new();
         let mut binds = Vec::new();
@@ -963,11 +1577,40 @@ impl Work<'_> {
             ));
         }
         let set = set.trim_end_matches(", ").to_owned();
-        let version = self.bump(tx, &member, &set, binds).await?;
-        if profile != member.profile {
-            update_account_profile(tx, member.id, &member.email, &profile).await?;
-            self.bump_other_orgs(tx, member.id).await?;
-        }
+        let version = if elsewhere == Some(false) {
+            // Checked in memory against the row read in this transaction (under the org's
+            // write lock, so its version is current): held back and written with the
+            // batch's other edits. Nothing reads the row before the flush (a later change
+            // to it reads it again, after flushing).
+            let properties = if properties == member.properties {
+                None
+            } else {
+                Some(serde_json::to_string(&properties).map_err(Error::internal)?)
+            };
+            let account = (profile != member.profile).then(|| {
+                let sort_name = sort_name(&member.email, &profile);
+                (profile.clone(), sort_name)
+            });
+            self.batch.pending.edits.push(HeldEdit {
+                org_id: self.caller.org_id,
+                account_id: member.id,
+                seq: self.seq,
+                version: member.version + 1,
+                guest_expires: edit.guest_expires.map(|d| d.to_string()),
+                status: (status != member.status).then(|| status.as_str().to_owned()),
+                properties,
+                account,
+            });
+            member.version + 1
+        } else {
+            let version = self.bump(&member, &set, binds).await?;
+            if profile != member.profile {
+                update_account_profile(&mut self.batch.tx, member.id, &member.email, &profile)
+                    .await?;
+                self.bump_other_orgs(member.id).await?;
+            }
+            version
+        };
         let mut event = self.audit("member.edited", &member);
         event.before = Some(
             serde_json::json!({"profile": member.profile, "properties": member.properties, "guest_expires": member.guest_expires, "status": member.status}),
@@ -975,7 +1618,7 @@ impl Work<'_> {
         event.after = Some(
             serde_json::json!({"profile": profile, "properties": properties, "guest_expires": edit.guest_expires.or(member.guest_expires), "status": status}),
         );
-        store::record_audit(tx, event, self.now).await?;
+        self.record(event, None);
         Ok(Applied {
             user_id: member.id,
             version,
@@ -985,21 +1628,21 @@ impl Work<'_> {
 
     /// Account fields are shared by every membership of the account: each of its other
     /// orgs gets a change number and a new row version, so their feeds send the new values.
-    async fn bump_other_orgs(&self, tx: &mut Tx, account_id: i64) -> Result<()> {
+    async fn bump_other_orgs(&mut self, account_id: i64) -> Result<()> {
         let orgs: Vec<i64> = sqlx::query_scalar(
             "SELECT org_id FROM memberships WHERE account_id = $1 AND org_id <> $2 ORDER BY org_id",
         )
         .bind(account_id)
         .bind(self.caller.org_id)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *self.batch.tx)
         .await?;
         for org in orgs {
-            let seq = store::next_seq(tx, org).await?;
+            let seq = store::next_seq(&mut self.batch.tx, org).await?;
             sqlx::query("UPDATE memberships SET seq = $3, version = version + 1 WHERE org_id = $1 AND account_id = $2")
                 .bind(org)
                 .bind(account_id)
                 .bind(seq)
-                .execute(&mut **tx)
+                .execute(&mut *self.batch.tx)
                 .await?;
         }
         Ok(())
@@ -1007,12 +1650,11 @@ impl Work<'_> {
 
     async fn change_role(
         &mut self,
-        tx: &mut Tx,
         member: Member,
         role: Role,
         guest_expires: Option<NaiveDate>,
     ) -> Result<Applied> {
-        let admins = self.active_admins(tx).await?;
+        let admins = self.active_admins().await?;
         invariants::keeps_an_active_admin(
             member.role,
             member.status,
@@ -1032,31 +1674,24 @@ impl Work<'_> {
                 binds.push(sql::Arg::Text(date.to_string()));
                 let version = self
                     .bump(
-                        tx,
                         &member,
                         "role = ?, guest_expires = ?, access_version = access_version + 1",
                         binds,
                     )
                     .await?;
-                return self.finish_role(tx, member, role, version).await;
+                return self.finish_role(member, role, version).await;
             }
             None => "role = ?, guest_expires = NULL, access_version = access_version + 1",
         };
-        let version = self.bump(tx, &member, set, binds).await?;
-        self.finish_role(tx, member, role, version).await
+        let version = self.bump(&member, set, binds).await?;
+        self.finish_role(member, role, version).await
     }
 
-    async fn finish_role(
-        &mut self,
-        tx: &mut Tx,
-        member: Member,
-        role: Role,
-        version: i64,
-    ) -> Result<Applied> {
+    async fn finish_role(&mut self, member: Member, role: Role, version: i64) -> Result<Applied> {
         let mut event = self.audit("member.role_changed", &member);
         event.before = Some(serde_json::json!({"role": member.role}));
         event.after = Some(serde_json::json!({"role": role}));
-        store::record_audit(tx, event, self.now).await?;
+        self.record(event, None);
         Ok(Applied {
             user_id: member.id,
             version,
@@ -1064,11 +1699,10 @@ impl Work<'_> {
         })
     }
 
-    async fn assign(&mut self, tx: &mut Tx, member: Member, workspaces: &[i64]) -> Result<Applied> {
-        let workspaces = self.check_workspaces(tx, workspaces).await?;
+    async fn assign(&mut self, member: Member, workspaces: &[i64]) -> Result<Applied> {
+        let workspaces = self.check_workspaces(workspaces).await?;
         let version = self
             .bump(
-                tx,
                 &member,
                 "workspaces = ?",
                 vec![sql::Arg::Text(encode_workspaces(&workspaces))],
@@ -1077,7 +1711,7 @@ impl Work<'_> {
         let mut event = self.audit("member.workspaces_changed", &member);
         event.before = Some(serde_json::json!({"workspaces": member.workspaces}));
         event.after = Some(serde_json::json!({"workspaces": workspaces}));
-        store::record_audit(tx, event, self.now).await?;
+        self.record(event, None);
         Ok(Applied {
             user_id: member.id,
             version,
@@ -1085,17 +1719,11 @@ impl Work<'_> {
         })
     }
 
-    async fn set_scope(
-        &mut self,
-        tx: &mut Tx,
-        member: Member,
-        scope: Option<&SearchScope>,
-    ) -> Result<Applied> {
+    async fn set_scope(&mut self, member: Member, scope: Option<&SearchScope>) -> Result<Applied> {
         let version = match scope {
             Some(scope) => {
                 let json = serde_json::to_string(scope).map_err(Error::internal)?;
                 self.bump(
-                    tx,
                     &member,
                     "scope = ?, access_version = access_version + 1",
                     vec![sql::Arg::Text(json)],
@@ -1104,7 +1732,6 @@ impl Work<'_> {
             }
             None => {
                 self.bump(
-                    tx,
                     &member,
                     "scope = NULL, access_version = access_version + 1",
                     Vec::new(),
@@ -1115,7 +1742,7 @@ impl Work<'_> {
         let mut event = self.audit("member.scope_changed", &member);
         event.before = Some(serde_json::json!({"scope": member.scope}));
         event.after = Some(serde_json::json!({"scope": scope}));
-        store::record_audit(tx, event, self.now).await?;
+        self.record(event, None);
         Ok(Applied {
             user_id: member.id,
             version,
@@ -1123,9 +1750,9 @@ impl Work<'_> {
         })
     }
 
-    async fn set_status(&mut self, tx: &mut Tx, member: Member, status: Status) -> Result<Applied> {
+    async fn set_status(&mut self, member: Member, status: Status) -> Result<Applied> {
         if status == Status::Suspended {
-            let admins = self.active_admins(tx).await?;
+            let admins = self.active_admins().await?;
             invariants::keeps_an_active_admin(
                 member.role,
                 member.status,
@@ -1135,7 +1762,6 @@ impl Work<'_> {
         }
         let version = self
             .bump(
-                tx,
                 &member,
                 "status = ?, access_version = access_version + 1",
                 vec![sql::Arg::Text(status.as_str().to_owned())],
@@ -1149,7 +1775,7 @@ impl Work<'_> {
         let mut event = self.audit(action, &member);
         event.before = Some(serde_json::json!({"status": member.status}));
         event.after = Some(serde_json::json!({"status": status}));
-        store::record_audit(tx, event, self.now).await?;
+        self.record(event, None);
         Ok(Applied {
             user_id: member.id,
             version,
@@ -1157,8 +1783,8 @@ impl Work<'_> {
         })
     }
 
-    async fn remove(&mut self, tx: &mut Tx, member: Member, action: &str) -> Result<Applied> {
-        let admins = self.active_admins(tx).await?;
+    async fn remove(&mut self, member: Member, action: &str) -> Result<Applied> {
+        let admins = self.active_admins().await?;
         invariants::keeps_an_active_admin(
             member.role,
             member.status,
@@ -1168,10 +1794,10 @@ impl Work<'_> {
         sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND account_id = $2")
             .bind(self.caller.org_id)
             .bind(member.id)
-            .execute(&mut **tx)
+            .execute(&mut *self.batch.tx)
             .await?;
         store::add_tombstone(
-            tx,
+            &mut self.batch.tx,
             self.caller.org_id,
             TOMBSTONE_MEMBER,
             member.id,
@@ -1184,7 +1810,7 @@ impl Work<'_> {
         event.before = Some(
             serde_json::json!({"role": member.role, "status": member.status, "workspaces": member.workspaces}),
         );
-        store::record_audit(tx, event, self.now).await?;
+        self.record(event, None);
         Ok(Applied {
             user_id: member.id,
             version: 0,
@@ -1192,12 +1818,11 @@ impl Work<'_> {
         })
     }
 
-    async fn resend(&mut self, tx: &mut Tx, member: Member) -> Result<Applied> {
+    async fn resend(&mut self, member: Member) -> Result<Applied> {
         let (token, hash) = auth::new_token()?;
         let expires = self.now + invariants::INVITATION_DAYS * DAY_MS;
         let version = self
             .bump(
-                tx,
                 &member,
                 "invite_token_hash = ?, invite_expires_at = ?, invited_at = ?",
                 vec![
@@ -1207,18 +1832,15 @@ impl Work<'_> {
                 ],
             )
             .await?;
-        let org_name = self.org_name(tx).await?;
+        let org_name = self.org_name().await?;
         let body = invitation_body(&org_name, &self.state.public_base_url(), &token, expires);
-        mail::enqueue(
-            tx,
+        self.queue_mail(
             &member.email,
-            &format!("You are invited to {org_name} on Orgdesk"),
-            &body,
-            self.now,
-        )
-        .await?;
+            format!("You are invited to {org_name} on Orgdesk"),
+            body,
+        );
         self.mail_queued = true;
-        store::record_audit(tx, self.audit("invitation.resent", &member), self.now).await?;
+        self.record(self.audit("invitation.resent", &member), None);
         Ok(Applied {
             user_id: member.id,
             version,
@@ -1551,4 +2173,20 @@ pub async fn accept_invitation(
     .await?;
     tx.commit().await?;
     Ok(invitation)
+}
+
+/// The member a change is to (every change but an add has one).
+pub(crate) fn target_of(change: &MutationKind) -> Option<i64> {
+    match change {
+        MutationKind::AddMember { .. } => None,
+        MutationKind::EditMember { user_id, .. }
+        | MutationKind::ChangeRole { user_id, .. }
+        | MutationKind::AssignWorkspaces { user_id, .. }
+        | MutationKind::SetScope { user_id, .. }
+        | MutationKind::Suspend { user_id }
+        | MutationKind::Restore { user_id }
+        | MutationKind::Remove { user_id }
+        | MutationKind::ResendInvitation { user_id }
+        | MutationKind::CancelInvitation { user_id } => Some(*user_id),
+    }
 }

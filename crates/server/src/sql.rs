@@ -9,12 +9,17 @@ use sqlx::{Any, AssertSqlSafe};
 pub enum Arg {
     Int(i64),
     Text(String),
+    OptInt(Option<i64>),
+    OptText(Option<String>),
 }
 
 #[derive(Debug, Default)]
 pub struct Query {
     pub text: String,
     args: Vec<Arg>,
+    /// `?` placeholders instead of `$n`: each placeholder then stands once, in the order of
+    /// its binding.
+    anonymous: bool,
 }
 
 impl Query {
@@ -22,13 +27,35 @@ impl Query {
         Query {
             text: text.to_owned(),
             args: Vec::new(),
+            anonymous: false,
         }
+    }
+
+    /// A query for statements with many values (multi-row inserts, long `IN` lists), on
+    /// the connection it will run on. SQLite's `$n` parameters are named: sqlx finds each
+    /// one's number by name, and SQLite looks a name up in a list, so binding n of them
+    /// costs n² (half the CPU of a 500-row insert); anonymous `?` parameters cost nothing.
+    pub fn many(conn: &sqlx::AnyConnection) -> Query {
+        Query {
+            anonymous: conn.backend_name().eq_ignore_ascii_case("sqlite"),
+            ..Query::new("")
+        }
+    }
+
+    /// Whether this is a [`Query::many`] on SQLite (whose planner wants `IN (...)` lists,
+    /// where PostgreSQL wants a join with a `VALUES` list).
+    pub fn on_sqlite(&self) -> bool {
+        self.anonymous
     }
 
     /// Binds a value and returns its placeholder.
     pub fn bind(&mut self, arg: Arg) -> String {
         self.args.push(arg);
-        format!("${}", self.args.len())
+        if self.anonymous {
+            "?".to_owned()
+        } else {
+            format!("${}", self.args.len())
+        }
     }
 
     pub fn int(&mut self, value: i64) -> String {
@@ -37,6 +64,14 @@ impl Query {
 
     pub fn text(&mut self, value: impl Into<String>) -> String {
         self.bind(Arg::Text(value.into()))
+    }
+
+    pub fn opt_int(&mut self, value: Option<i64>) -> String {
+        self.bind(Arg::OptInt(value))
+    }
+
+    pub fn opt_text(&mut self, value: Option<String>) -> String {
+        self.bind(Arg::OptText(value))
     }
 
     pub fn push(&mut self, fragment: &str) {
@@ -49,6 +84,8 @@ impl Query {
             query = match arg {
                 Arg::Int(value) => query.bind(value),
                 Arg::Text(value) => query.bind(value),
+                Arg::OptInt(value) => query.bind(value),
+                Arg::OptText(value) => query.bind(value),
             };
         }
         query

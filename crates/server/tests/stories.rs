@@ -46,6 +46,7 @@ stories!(
     a_role_or_scope_change_makes_the_feed_answer_resync_required,
     editing_account_fields_changes_the_member_in_every_org,
     mutations_are_applied_conflicted_or_rejected_and_replays_change_nothing,
+    a_batch_sees_its_own_earlier_mutations,
     single_row_writes_honour_if_match,
     malformed_requests_are_answered_with_a_code,
     deleting_an_org_removes_it,
@@ -1783,6 +1784,103 @@ async fn mutations_are_applied_conflicted_or_rejected_and_replays_change_nothing
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload_too_large",
     );
+}
+
+/// The server checks a batch's adds and edits in memory and writes them together: each
+/// mutation must still see the ones before it in the same batch.
+async fn a_batch_sees_its_own_earlier_mutations(backend: Backend) {
+    let s = server!(backend);
+    let (org, admin) = s.org_with_admin("Acme", "admin@acme.example", false).await;
+    let (id, _) = s.member(&admin, org, "m@acme.example", "member").await;
+    let edit = |n: &str, title: &str| json!({"id": n, "change": {"type": "edit_member", "user_id": id, "edit": {"profile": {"title": title}}}});
+    let batch = json!({"mutations": [
+        {"id": "b-1", "change": {"type": "add_member", "member": {"email": "twice@acme.example", "role": "member"}}},
+        {"id": "b-2", "change": {"type": "add_member", "member": {"email": "Twice@acme.example", "role": "member"}}},
+        {"id": "b-1", "change": {"type": "add_member", "member": {"email": "twice@acme.example", "role": "member"}}},
+        edit("b-3", "first"),
+        edit("b-4", "second"),
+        {"id": "b-5", "base_version": 1, "change": {"type": "edit_member", "user_id": id, "edit": {"profile": {"title": "stale"}}}},
+        {"id": "b-6", "change": {"type": "change_role", "user_id": id, "role": "viewer_admin"}},
+        edit("b-7", "third"),
+        {"id": "b-8", "change": {"type": "remove", "user_id": id}},
+        edit("b-9", "gone"),
+        {"id": "b-10", "change": {"type": "add_member", "member": {"email": "m@acme.example", "role": "member", "workspaces": [999]}}},
+        {"id": "b-11", "change": {"type": "add_member", "member": {"email": "m@acme.example", "role": "guest"}}},
+        {"id": "b-12", "change": {"type": "add_member", "member": {"email": "m@acme.example", "role": "member"}}},
+    ]});
+    let (status, results) = admin
+        .post(&format!("/api/v1/orgs/{org}/mutations"), batch)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{results}");
+    let r = results["results"].as_array().unwrap().clone();
+    assert_eq!(r[0]["outcome"], "applied", "{r:?}");
+    let added = r[0]["user_id"].as_i64().unwrap();
+    assert!(added > 0, "{r:?}");
+    assert_eq!(r[1]["code"], "email_taken", "{r:?}");
+    assert_eq!(r[2], r[0], "a repeated id answers the same");
+    assert_eq!(
+        (&r[3]["outcome"], &r[3]["version"]),
+        (&json!("applied"), &json!(2))
+    );
+    assert_eq!(
+        (&r[4]["outcome"], &r[4]["version"]),
+        (&json!("applied"), &json!(3))
+    );
+    assert_eq!(r[5]["outcome"], "conflict", "{r:?}");
+    assert_eq!(r[5]["current"]["title"], "second");
+    assert_eq!(r[5]["current"]["version"], 3);
+    assert_eq!(r[6]["version"], 4, "{r:?}");
+    assert_eq!(r[7]["version"], 5, "{r:?}");
+    assert_eq!(r[8]["outcome"], "applied", "{r:?}");
+    assert_eq!(r[9]["code"], "not_found", "{r:?}");
+    assert_eq!(r[10]["code"], "invalid_input", "{r:?}");
+    assert_eq!(
+        r[11]["code"], "guest_expiry_required",
+        "a guest needs an end date: {r:?}"
+    );
+    assert_eq!(
+        r[12]["outcome"], "applied",
+        "re-added after its removal: {r:?}"
+    );
+    assert_eq!(r[12]["user_id"], id);
+    let (status, twice) = admin.get(&member(org, added)).await;
+    assert_eq!(status, StatusCode::OK, "{twice}");
+    assert_eq!(twice["email"], "twice@acme.example");
+    assert_eq!(twice["status"], "pending");
+    let (_, again) = admin.get(&member(org, id)).await;
+    assert_eq!(
+        again["title"], "third",
+        "the account keeps its profile: {again}"
+    );
+    assert_eq!(again["role"], "member");
+    assert_eq!(again["version"], 1);
+    let (_, log) = admin.get(&format!("/api/v1/orgs/{org}/audit")).await;
+    let actions: Vec<String> = items(&log)
+        .iter()
+        .map(|e| e["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let applied = [
+        "member.added",
+        "member.edited",
+        "member.edited",
+        "member.role_changed",
+        "member.edited",
+        "member.removed",
+        "member.added",
+    ];
+    let ours: Vec<&str> = actions
+        .iter()
+        .map(String::as_str)
+        .take(applied.len())
+        .collect();
+    let mut expected = applied.to_vec();
+    expected.reverse();
+    assert_eq!(
+        ours, expected,
+        "newest first, in the batch's order: {actions:?}"
+    );
+    s.mail_to("twice@acme.example").await;
+    assert_eq!(s.mails_to("twice@acme.example").len(), 1);
 }
 
 async fn single_row_writes_honour_if_match(backend: Backend) {
