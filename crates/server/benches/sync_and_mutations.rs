@@ -131,14 +131,24 @@ async fn push(api: &Api, org: i64, batches: &[(usize, Vec<u8>)]) {
             .unwrap();
         let status = answer.status();
         let bytes = answer.bytes().await.unwrap();
-        assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
         let results: Results = serde_json::from_slice(&bytes).unwrap();
         let applied = results
             .results
             .iter()
             .filter(|r| r.outcome == "applied")
             .count();
-        assert_eq!(applied, *count, "{}", String::from_utf8_lossy(&bytes[..200.min(bytes.len())]));
+        assert_eq!(
+            applied,
+            *count,
+            "{}",
+            String::from_utf8_lossy(&bytes[..200.min(bytes.len())])
+        );
     }
 }
 

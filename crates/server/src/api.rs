@@ -548,7 +548,10 @@ async fn changes(
 ) -> Result<impl IntoResponse> {
     let page = feed::changes(&state, &caller, query.since.as_deref(), query.limit).await?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         page,
     ))
 }
@@ -560,7 +563,10 @@ async fn mutations(
 ) -> Result<Response> {
     let answer = feed::push(&state, &caller, &body).await?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         answer.0,
     )
         .into_response())

@@ -18,8 +18,8 @@ use crate::store::{
 };
 use base64::Engine;
 use orgdesk_domain::wire::{
-    Change, MAX_MUTATIONS_PER_BATCH, MUTATION_ID_MAX_LEN, MutationKind,
-    MutationOutcome, PropertyDefinition, Workspace,
+    Change, MAX_MUTATIONS_PER_BATCH, MUTATION_ID_MAX_LEN, MutationKind, MutationOutcome,
+    PropertyDefinition, Workspace,
 };
 use orgdesk_domain::{Action, ErrorCode, Grant};
 use serde_json::value::RawValue;
@@ -81,7 +81,10 @@ enum PageChange<'p> {
 }
 
 impl serde::Serialize for PageChange<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         match self {
             PageChange::Member(member) => member.serialize(serializer),
             PageChange::Other(change) => change.serialize(serializer),
@@ -138,31 +141,46 @@ pub async fn changes(
     };
     let today = state.clock.today();
     let full = grant == Grant::Full;
-    let answer = |entries: Vec<Entry>, next: i64, has_more: bool| {
-        serde_json::to_vec(&PageAnswer {
-            changes: entries.into_iter().map(|e| e.change).collect(),
-            next: encode(Cursor {
-                seq: next,
-                scope_version: caller.scope_version,
-            }),
-            has_more,
-        })
-        .map_err(Error::internal)
+    let answer = |entries: Vec<Entry>, size: usize, next: i64, has_more: bool| {
+        // Sized once: a 10,000-member page is megabytes, grown by doubling it was copied
+        // over and over.
+        let mut json = Vec::with_capacity(size);
+        serde_json::to_writer(
+            &mut json,
+            &PageAnswer {
+                changes: entries.into_iter().map(|e| e.change).collect(),
+                next: encode(Cursor {
+                    seq: next,
+                    scope_version: caller.scope_version,
+                }),
+                has_more,
+            },
+        )
+        .map_err(Error::internal)?;
+        Ok(json)
     };
-    let first = read(state, caller, granted.as_deref(), since, head, Some(limit + 1)).await?;
+    let first = read(
+        state,
+        caller,
+        granted.as_deref(),
+        since,
+        head,
+        Some(limit + 1),
+    )
+    .await?;
     let mut entries = first.entries(today, full)?;
     if entries.len() as i64 <= limit {
-        return answer(entries, head, false);
+        return answer(entries, first.size_hint(), head, false);
     }
     let boundary = entries[limit as usize - 1].seq;
     if entries[limit as usize].seq == boundary {
         // Never split one change number across pages.
         drop(entries);
         let all = read(state, caller, granted.as_deref(), since, boundary, None).await?;
-        return answer(all.entries(today, full)?, boundary, true);
+        return answer(all.entries(today, full)?, all.size_hint(), boundary, true);
     }
     entries.truncate(limit as usize);
-    answer(entries, boundary, true)
+    answer(entries, first.size_hint(), boundary, true)
 }
 
 async fn granted_workspaces(state: &AppState, caller: &OrgCaller) -> Result<Vec<i64>> {
@@ -188,6 +206,12 @@ struct Fetched {
 }
 
 impl Fetched {
+    /// About the size of the page's JSON: its members' keys make it larger than their
+    /// stored arrays.
+    fn size_hint(&self) -> usize {
+        self.members.as_ref().map_or(0, |page| page.len() * 2) + 64 * self.others.len() + 256
+    }
+
     /// Every change, sorted by number; `full` is false for the member directory's view.
     fn entries(&self, today: chrono::NaiveDate, full: bool) -> Result<Vec<Entry<'_>>> {
         let rows: Vec<members::PageMember> = match &self.members {
@@ -250,11 +274,11 @@ async fn read(
     let inner = format!(
         "SELECT {MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = {o} AND m.seq > {s} AND m.seq <= {u} AND {scope} ORDER BY m.seq{lim}"
     );
+    // In no particular order: `Fetched::entries` sorts the page anyway.
     q.push(&sql::json_rows(
         state.store.backend,
         &sql::result_names(MEMBER_COLUMNS),
         &inner,
-        "seq",
     ));
     // An empty aggregate is NULL on PostgreSQL and `[]` on SQLite.
     let page: Option<String> = q.build().fetch_one(pool).await?.try_get("page")?;
@@ -743,9 +767,8 @@ async fn stored_results<'i>(
         // An empty aggregate is NULL on PostgreSQL and `[]` on SQLite.
         let page: Option<String> = q.build().fetch_one(&mut *conn).await?.try_get("page")?;
         let Some(page) = page else { continue };
-        let rows: Vec<(String, &RawValue)> = serde_json::from_str(&page).map_err(|e| {
-            Error::internal(format!("stored mutation results do not parse: {e}"))
-        })?;
+        let rows: Vec<(String, &RawValue)> = serde_json::from_str(&page)
+            .map_err(|e| Error::internal(format!("stored mutation results do not parse: {e}")))?;
         for (id, result) in rows {
             stored.insert(id, result.get().to_owned());
         }

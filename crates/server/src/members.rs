@@ -306,6 +306,49 @@ impl<'p> FeedMember<'p> {
     }
 }
 
+/// A stored time (milliseconds since the epoch) written as chrono writes its
+/// `DateTime<Utc>` (RFC 3339 with `Z`, the milliseconds only when there are some), from a
+/// buffer rather than through chrono's formatter, which writes a character at a time.
+struct Millis(i64);
+
+impl serde::Serialize for Millis {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use chrono::{Datelike, Timelike};
+        let time = store::to_time(self.0);
+        let (date, clock) = (time.date_naive(), time.time());
+        let nanos = clock.nanosecond();
+        // Anything the buffer does not fit is left to chrono (never from milliseconds
+        // stored by this server, but the format must stay chrono's).
+        let Ok(year) = u32::try_from(date.year()) else {
+            return time.serialize(serializer);
+        };
+        if year > 9999 || nanos % 1_000_000 != 0 || nanos >= 1_000_000_000 {
+            return time.serialize(serializer);
+        }
+        fn put(buffer: &mut [u8], mut value: u32) {
+            for digit in buffer.iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        let mut buffer = *b"0000-00-00T00:00:00.000Z";
+        put(&mut buffer[0..4], year);
+        put(&mut buffer[5..7], date.month());
+        put(&mut buffer[8..10], date.day());
+        put(&mut buffer[11..13], clock.hour());
+        put(&mut buffer[14..16], clock.minute());
+        put(&mut buffer[17..19], clock.second());
+        let text = if nanos == 0 {
+            buffer[19] = b'Z';
+            &buffer[..20]
+        } else {
+            put(&mut buffer[20..23], nanos / 1_000_000);
+            &buffer[..]
+        };
+        serializer.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
+    }
+}
+
 impl serde::Serialize for FeedMember<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -346,21 +389,21 @@ impl serde::Serialize for FeedMember<'_> {
                 map.serialize_entry("invited_by", &id)?;
             }
             if let Some(at) = row.invited_at {
-                map.serialize_entry("invited_at", &store::to_time(at))?;
+                map.serialize_entry("invited_at", &Millis(at))?;
             }
             if self.status == Status::Pending
                 && let Some(at) = row.invite_expires_at
             {
-                map.serialize_entry("invitation_expires_at", &store::to_time(at))?;
+                map.serialize_entry("invitation_expires_at", &Millis(at))?;
             }
         }
-        map.serialize_entry("created_at", &store::to_time(row.created_at))?;
+        map.serialize_entry("created_at", &Millis(row.created_at))?;
         if full {
             if let Some(at) = row.last_active_at {
-                map.serialize_entry("last_active_at", &store::to_time(at))?;
+                map.serialize_entry("last_active_at", &Millis(at))?;
             }
             if let Some(at) = row.last_sign_in_at {
-                map.serialize_entry("last_sign_in_at", &store::to_time(at))?;
+                map.serialize_entry("last_sign_in_at", &Millis(at))?;
             }
         }
         map.serialize_entry("version", &row.version)?;
@@ -2401,13 +2444,16 @@ mod tests {
          "Engineer", "Acme", "Berlin", "Main St 1", "10115", "Berlin", "+4917", "+4930",
          ",3,5,", "[\"boss@acme.example\",\"@acme.example\"]", null,
          "{\"level\":\"senior\",\"since\":2019}", 1, 1700000000000, 1700600000000,
-         1690000000123, 1700000001000, 1700000002000, 4, 11],
+         1690000000123, 1700000001000, 1700000002100, 4, 11],
         [8, "new@acme.example", "member", "pending", null, null, null, null, null, null, null,
          null, null, null, null, null, ",", null, null, "{}", 7, 1700000000000, 1800000000000,
          1700000000000, null, null, 1, 12],
         [9, "guest@other.example", "guest", "active", "G \"quoted\" \\ name", null, null, null,
          "Ünïcode", null, null, null, null, null, null, null, ",", null, "2026-01-01", "{}",
-         null, null, null, 1600000000000, null, null, 2, 13]
+         null, null, null, 1600000000000, null, null, 2, 13],
+        [10, "old@acme.example", "member", "active", null, null, null, null, null, null, null,
+         null, null, null, null, null, ",", null, null, "{}", null, -86400001, null,
+         253402300800000, null, 1, 1, 14]
     ]"#;
 
     #[test]
@@ -2419,8 +2465,7 @@ mod tests {
             let member = stored.into_member(today).expect("a member");
             let seen = serde_json::to_string(&FeedMember::new(row, today, true).expect("row"))
                 .expect("json");
-            let expected =
-                serde_json::to_string(&Change::Member(Box::new(member))).expect("json");
+            let expected = serde_json::to_string(&Change::Member(Box::new(member))).expect("json");
             assert_eq!(seen, expected);
         }
         // The directory view.
