@@ -75,6 +75,9 @@ struct Entry<'p> {
 
 /// A change as answered: a member straight from its stored row (see
 /// [`members::FeedMember`]), anything else as its wire type.
+// Nearly every change of a large page is a member: boxing them would cost an allocation
+// each to save space on the few others.
+#[allow(clippy::large_enum_variant)]
 enum PageChange<'p> {
     Member(members::FeedMember<'p>),
     Other(&'p Change),
