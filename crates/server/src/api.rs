@@ -66,6 +66,45 @@ fn json_rejection(rejection: JsonRejection) -> Error {
     }
 }
 
+/// A JSON body left undecoded, for a handler that decodes it in parts (the mutation push):
+/// the same refusals as [`ApiJson`] for the content type and size.
+pub struct JsonBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self> {
+        // axum's `Json` accepts `application/json` and any `application/...+json`.
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                let essence = value.split(';').next().unwrap_or_default().trim();
+                let essence = essence.to_ascii_lowercase();
+                essence == "application/json"
+                    || (essence.starts_with("application/") && essence.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !json {
+            return Err(Error::with_message(
+                ErrorCode::BadRequest,
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        match axum::body::Bytes::from_request(request, state).await {
+            Ok(bytes) => Ok(JsonBytes(bytes)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(Error::code(ErrorCode::PayloadTooLarge))
+            }
+            Err(rejection) => Err(Error::with_message(
+                ErrorCode::BadRequest,
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
 /// A query string; one that does not fit is `invalid_input`.
 pub struct ApiQuery<T>(pub T);
 
@@ -507,17 +546,30 @@ async fn changes(
     caller: OrgCaller,
     ApiQuery(query): ApiQuery<ChangesQuery>,
 ) -> Result<impl IntoResponse> {
-    Ok(Json(
-        feed::changes(&state, &caller, query.since.as_deref(), query.limit).await?,
+    let page = feed::changes(&state, &caller, query.since.as_deref(), query.limit).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        page,
     ))
 }
 
 async fn mutations(
     State(state): St,
     caller: OrgCaller,
-    ApiJson(batch): ApiJson<MutationBatch>,
-) -> Result<impl IntoResponse> {
-    Ok(Json(feed::push(&state, &caller, batch).await?))
+    JsonBytes(body): JsonBytes,
+) -> Result<Response> {
+    let answer = feed::push(&state, &caller, &body).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer.0,
+    )
+        .into_response())
 }
 
 async fn openapi_json(State(doc): State<std::sync::Arc<serde_json::Value>>) -> impl IntoResponse {

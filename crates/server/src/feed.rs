@@ -17,13 +17,14 @@ use crate::store::{
     self, DAY_MS, TOMBSTONE_MEMBER, TOMBSTONE_PROPERTY, TOMBSTONE_WORKSPACE, int, opt_str, text,
 };
 use base64::Engine;
-use orgdesk_domain::wire::Mutation;
 use orgdesk_domain::wire::{
-    Change, ChangesPage, MAX_MUTATIONS_PER_BATCH, MUTATION_ID_MAX_LEN, MutationBatch,
-    MutationOutcome, MutationResult, MutationResults, PropertyDefinition, Workspace,
+    Change, MAX_MUTATIONS_PER_BATCH, MUTATION_ID_MAX_LEN, MutationKind, MutationOutcome,
+    PropertyDefinition, Workspace,
 };
 use orgdesk_domain::{Action, ErrorCode, Grant};
+use serde_json::value::RawValue;
 use sqlx::Row;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub const DEFAULT_LIMIT: u32 = 1000;
@@ -66,18 +67,50 @@ fn decode(text: &str) -> Result<Option<Cursor>> {
     }
 }
 
-struct Entry {
+/// A change of a page, by its number.
+struct Entry<'p> {
     seq: i64,
-    change: Change,
+    change: PageChange<'p>,
 }
 
-/// `GET /api/v1/orgs/{org}/changes?since=&limit=`.
+/// A change as answered: a member straight from its stored row (see
+/// [`members::FeedMember`]), anything else as its wire type.
+// Nearly every change of a large page is a member: boxing them would cost an allocation
+// each to save space on the few others.
+#[allow(clippy::large_enum_variant)]
+enum PageChange<'p> {
+    Member(members::FeedMember<'p>),
+    Other(&'p Change),
+}
+
+impl serde::Serialize for PageChange<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            PageChange::Member(member) => member.serialize(serializer),
+            PageChange::Other(change) => change.serialize(serializer),
+        }
+    }
+}
+
+/// [`orgdesk_domain::wire::ChangesPage`] as it is written.
+#[derive(serde::Serialize)]
+struct PageAnswer<'p> {
+    changes: Vec<PageChange<'p>>,
+    next: String,
+    has_more: bool,
+}
+
+/// `GET /api/v1/orgs/{org}/changes?since=&limit=`: the
+/// [`orgdesk_domain::wire::ChangesPage`] as JSON.
 pub async fn changes(
     state: &AppState,
     caller: &OrgCaller,
     since: Option<&str>,
     limit: Option<u32>,
-) -> Result<ChangesPage> {
+) -> Result<Vec<u8>> {
     let grant = caller.can(Action::ListUsers)?;
     let limit = i64::from(limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT));
     let cursor = since.map(decode).transpose()?.flatten();
@@ -109,45 +142,48 @@ pub async fn changes(
     } else {
         None
     };
-    let mut entries = read(
+    let today = state.clock.today();
+    let full = grant == Grant::Full;
+    let answer = |entries: Vec<Entry>, size: usize, next: i64, has_more: bool| {
+        // Sized once: a 10,000-member page is megabytes, grown by doubling it was copied
+        // over and over.
+        let mut json = Vec::with_capacity(size);
+        serde_json::to_writer(
+            &mut json,
+            &PageAnswer {
+                changes: entries.into_iter().map(|e| e.change).collect(),
+                next: encode(Cursor {
+                    seq: next,
+                    scope_version: caller.scope_version,
+                }),
+                has_more,
+            },
+        )
+        .map_err(Error::internal)?;
+        Ok(json)
+    };
+    let first = read(
         state,
         caller,
-        grant,
         granted.as_deref(),
         since,
         head,
         Some(limit + 1),
     )
     .await?;
-    let (next, has_more) = if entries.len() as i64 <= limit {
-        (head, false)
-    } else {
-        let boundary = entries[limit as usize - 1].seq;
-        if entries[limit as usize].seq == boundary {
-            // Never split one change number across pages.
-            entries = read(
-                state,
-                caller,
-                grant,
-                granted.as_deref(),
-                since,
-                boundary,
-                None,
-            )
-            .await?;
-        } else {
-            entries.truncate(limit as usize);
-        }
-        (boundary, true)
-    };
-    Ok(ChangesPage {
-        changes: entries.into_iter().map(|e| e.change).collect(),
-        next: encode(Cursor {
-            seq: next,
-            scope_version: caller.scope_version,
-        }),
-        has_more,
-    })
+    let mut entries = first.entries(today, full)?;
+    if entries.len() as i64 <= limit {
+        return answer(entries, first.size_hint(), head, false);
+    }
+    let boundary = entries[limit as usize - 1].seq;
+    if entries[limit as usize].seq == boundary {
+        // Never split one change number across pages.
+        drop(entries);
+        let all = read(state, caller, granted.as_deref(), since, boundary, None).await?;
+        return answer(all.entries(today, full)?, all.size_hint(), boundary, true);
+    }
+    entries.truncate(limit as usize);
+    answer(entries, first.size_hint(), boundary, true)
 }
 
 async fn granted_workspaces(state: &AppState, caller: &OrgCaller) -> Result<Vec<i64>> {
@@ -165,19 +201,54 @@ async fn granted_workspaces(state: &AppState, caller: &OrgCaller) -> Result<Vec<
         .collect())
 }
 
-/// Every visible row numbered in `(since, upto]`, sorted by number; `limit` rows per kind at
-/// most.
+/// The rows of a page as read: the members as one JSON array (read by
+/// [`Fetched::entries`] without copying), the rest as their wire types.
+struct Fetched {
+    members: Option<String>,
+    others: Vec<(i64, Change)>,
+}
+
+impl Fetched {
+    /// About the size of the page's JSON: its members' keys make it larger than their
+    /// stored arrays.
+    fn size_hint(&self) -> usize {
+        self.members.as_ref().map_or(0, |page| page.len() * 2) + 64 * self.others.len() + 256
+    }
+
+    /// Every change, sorted by number; `full` is false for the member directory's view.
+    fn entries(&self, today: chrono::NaiveDate, full: bool) -> Result<Vec<Entry<'_>>> {
+        let rows: Vec<members::PageMember> = match &self.members {
+            Some(page) => serde_json::from_str(page)
+                .map_err(|e| Error::internal(format!("stored feed page does not parse: {e}")))?,
+            None => Vec::new(),
+        };
+        let mut entries = Vec::with_capacity(rows.len() + self.others.len());
+        for row in rows {
+            let seq = row.seq;
+            entries.push(Entry {
+                seq,
+                change: PageChange::Member(members::FeedMember::new(row, today, full)?),
+            });
+        }
+        entries.extend(self.others.iter().map(|(seq, change)| Entry {
+            seq: *seq,
+            change: PageChange::Other(change),
+        }));
+        entries.sort_by_key(|e| e.seq);
+        Ok(entries)
+    }
+}
+
+/// Every visible row numbered in `(since, upto]`; `limit` rows per kind at most.
 async fn read(
     state: &AppState,
     caller: &OrgCaller,
-    grant: Grant,
     granted: Option<&[i64]>,
     since: i64,
     upto: i64,
     limit: Option<i64>,
-) -> Result<Vec<Entry>> {
+) -> Result<Fetched> {
     let pool = &state.store.pool;
-    let today = state.clock.today();
     let limit_sql = |q: &mut Query| match limit {
         Some(limit) => format!(" LIMIT {}", q.int(limit)),
         None => String::new(),
@@ -190,10 +261,7 @@ async fn read(
         .fetch_one(pool)
         .await?;
     if org_seq > since && org_seq <= upto {
-        entries.push(Entry {
-            seq: org_seq,
-            change: Change::Org { org },
-        });
+        entries.push((org_seq, Change::Org { org }));
     }
 
     let mut q = Query::new("");
@@ -209,32 +277,14 @@ async fn read(
     let inner = format!(
         "SELECT {MEMBER_COLUMNS} {MEMBER_FROM} WHERE m.org_id = {o} AND m.seq > {s} AND m.seq <= {u} AND {scope} ORDER BY m.seq{lim}"
     );
+    // In no particular order: `Fetched::entries` sorts the page anyway.
     q.push(&sql::json_rows(
         state.store.backend,
         &sql::result_names(MEMBER_COLUMNS),
         &inner,
-        "seq",
     ));
     // An empty aggregate is NULL on PostgreSQL and `[]` on SQLite.
     let page: Option<String> = q.build().fetch_one(pool).await?.try_get("page")?;
-    let rows: Vec<members::StoredMember> = match page {
-        Some(page) => store::parse_json(&page, "feed page")?,
-        None => Vec::new(),
-    };
-    entries.reserve(rows.len());
-    for row in rows {
-        let seq = row.seq;
-        let member = row.into_member(today)?;
-        let member = if grant == Grant::Full {
-            member
-        } else {
-            members::directory_view(member)
-        };
-        entries.push(Entry {
-            seq,
-            change: Change::Member(Box::new(member)),
-        });
-    }
 
     let mut q = Query::new("");
     let (o, s, u) = (q.int(caller.org_id), q.int(since), q.int(upto));
@@ -247,10 +297,7 @@ async fn read(
             version: int(&row, "version")?,
         };
         if granted.is_none_or(|g| g.contains(&workspace.id)) {
-            entries.push(Entry {
-                seq: int(&row, "seq")?,
-                change: Change::Workspace(workspace),
-            });
+            entries.push((int(&row, "seq")?, Change::Workspace(workspace)));
         }
     }
 
@@ -269,10 +316,7 @@ async fn read(
             required: store::boolean(&row, "required")?,
             version: int(&row, "version")?,
         };
-        entries.push(Entry {
-            seq: int(&row, "seq")?,
-            change: Change::PropertyDefinition(definition),
-        });
+        entries.push((int(&row, "seq")?, Change::PropertyDefinition(definition)));
     }
 
     let mut q = Query::new("");
@@ -293,13 +337,12 @@ async fn read(
             TOMBSTONE_PROPERTY => Change::PropertyDefinitionRemoved { id },
             _ => continue,
         };
-        entries.push(Entry {
-            seq: int(&row, "seq")?,
-            change,
-        });
+        entries.push((int(&row, "seq")?, change));
     }
-    entries.sort_by_key(|e| e.seq);
-    Ok(entries)
+    Ok(Fetched {
+        members: page,
+        others: entries,
+    })
 }
 
 /// Drops tombstones past the retention (remembering the newest dropped number, so older
@@ -332,21 +375,74 @@ pub async fn prune(state: &AppState) -> Result<()> {
     Ok(())
 }
 
+/// A pushed batch as first read: each mutation's id and version, its change left as raw
+/// JSON. Only the changes of mutations not already stored are decoded (a replayed batch
+/// of 1000 adds spent most of its time decoding changes it never used); a change of the
+/// wrong shape among those still refuses the whole batch, as before.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBatch<'a> {
+    #[serde(borrow)]
+    mutations: Vec<RawMutation<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMutation<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(default)]
+    base_version: Option<i64>,
+    #[serde(borrow)]
+    change: &'a RawValue,
+}
+
+/// A mutation of the batch: its change is decoded unless its result was stored.
+struct Pushed<'a> {
+    id: Cow<'a, str>,
+    base_version: Option<i64>,
+    change: Option<MutationKind>,
+}
+
+/// An outcome to answer: as a stored JSON object (`{"outcome": ...}`), or still to
+/// serialise.
+#[derive(Clone)]
+enum Answer {
+    Json(String),
+    Outcome(MutationOutcome),
+}
+
+/// The answer to a push: the [`orgdesk_domain::wire::MutationResults`] JSON, built from the stored outcomes' text
+/// without parsing them.
+pub struct PushAnswer(pub Vec<u8>);
+
+/// Why a body is refused before anything runs: malformed JSON (`bad_request`) or the wrong
+/// shape (`invalid_input`), with serde's message.
+fn body_error(error: &serde_json::Error, at: Option<usize>) -> Error {
+    let code = match error.classify() {
+        serde_json::error::Category::Data => ErrorCode::InvalidInput,
+        _ => ErrorCode::BadRequest,
+    };
+    let place = at.map_or(String::new(), |i| format!("mutations[{i}].change: "));
+    Error::with_message(
+        code,
+        format!("Failed to deserialize the JSON body into the target type: {place}{error}"),
+    )
+}
+
 /// `POST /api/v1/orgs/{org}/mutations`: the batch's changes in one transaction (see
 /// [`members::BatchTx`]: every mutation is still atomic on its own, a refused one leaves no
 /// trace) and their results stored in the same transaction. A transaction's mutations share
-/// one change number; a feed page never splits one.
-pub async fn push(
-    state: &AppState,
-    caller: &OrgCaller,
-    batch: MutationBatch,
-) -> Result<MutationResults> {
-    if batch.mutations.len() > MAX_MUTATIONS_PER_BATCH {
+/// one change number; a feed page never splits one. `body` is the request's JSON, a
+/// [`orgdesk_domain::wire::MutationBatch`].
+pub async fn push(state: &AppState, caller: &OrgCaller, body: &[u8]) -> Result<PushAnswer> {
+    let raw: RawBatch = serde_json::from_slice(body).map_err(|e| body_error(&e, None))?;
+    if raw.mutations.len() > MAX_MUTATIONS_PER_BATCH {
         return Err(Error::with_message(
             ErrorCode::PayloadTooLarge,
             format!(
                 "At most {MAX_MUTATIONS_PER_BATCH} mutations per batch ({} were sent).",
-                batch.mutations.len()
+                raw.mutations.len()
             ),
         ));
     }
@@ -355,40 +451,53 @@ pub async fn push(
     // batch answered wholly from it opens no transaction.
     let mut stored = {
         let mut conn = state.store.pool.acquire().await?;
-        stored_results(&mut conn, caller, &batch.mutations, |_| true).await?
+        stored_results(&mut conn, caller, raw.mutations.iter().map(|m| &*m.id)).await?
     };
-    let valid = |m: &Mutation| !m.id.is_empty() && m.id.len() <= MUTATION_ID_MAX_LEN;
-    // Hash outside the transaction: it takes tens of milliseconds and must not hold the
-    // org's write lock.
-    let mut prepared = Vec::with_capacity(batch.mutations.len());
-    for mutation in &batch.mutations {
-        prepared.push(if stored.contains_key(&mutation.id) || !valid(mutation) {
+    let mut mutations = Vec::with_capacity(raw.mutations.len());
+    for (index, m) in raw.mutations.into_iter().enumerate() {
+        let change = if stored.contains_key(&*m.id) {
             None
         } else {
-            Some(members::prepare(&mutation.change).await)
+            Some(serde_json::from_str(m.change.get()).map_err(|e| body_error(&e, Some(index)))?)
+        };
+        mutations.push(Pushed {
+            id: m.id,
+            base_version: m.base_version,
+            change,
         });
     }
-    let mut outcomes: Vec<Option<MutationOutcome>> = vec![None; batch.mutations.len()];
+    let mutations = mutations;
+    let valid = |id: &str| !id.is_empty() && id.len() <= MUTATION_ID_MAX_LEN;
+    // Hash outside the transaction: it takes tens of milliseconds and must not hold the
+    // org's write lock.
+    let mut prepared = Vec::with_capacity(mutations.len());
+    for mutation in &mutations {
+        prepared.push(match &mutation.change {
+            Some(change) if valid(&mutation.id) => Some(members::prepare(change).await),
+            _ => None,
+        });
+    }
+    let mut outcomes: Vec<Option<Answer>> = vec![None; mutations.len()];
     // Ids applied or refused earlier in this batch, by index: a repeated id answers the
     // same (filled in at the end, once new accounts' ids are known).
     let mut first: HashMap<&str, usize> = HashMap::new();
     let mut repeated: Vec<(usize, usize)> = Vec::new();
     let mut open: Option<Open> = None;
     for (index, prepared) in prepared.into_iter().enumerate() {
-        let mutation = &batch.mutations[index];
-        if let Some(outcome) = stored.get(&mutation.id) {
-            outcomes[index] = Some(outcome.clone());
+        let mutation = &mutations[index];
+        if let Some(outcome) = stored.get(&*mutation.id) {
+            outcomes[index] = Some(Answer::Json(outcome.clone()));
             continue;
         }
-        if let Some(&earlier) = first.get(mutation.id.as_str()) {
+        if let Some(&earlier) = first.get(&*mutation.id) {
             repeated.push((index, earlier));
             continue;
         }
-        let Some(prepared) = prepared else {
-            outcomes[index] = Some(MutationOutcome::Rejected {
+        let (Some(prepared), Some(change)) = (prepared, &mutation.change) else {
+            outcomes[index] = Some(Answer::Outcome(MutationOutcome::Rejected {
                 code: ErrorCode::InvalidInput,
                 message: format!("id: a mutation id has 1 to {MUTATION_ID_MAX_LEN} characters"),
-            });
+            }));
             continue;
         };
         // PostgreSQL slows down once a transaction has more than 64 subtransactions (each
@@ -403,22 +512,31 @@ pub async fn push(
             let mut attempt = 0;
             open = loop {
                 attempt += 1;
-                match begin_batch(state, caller, &batch.mutations, index, &mut stored).await {
+                match begin_batch(state, caller, &mutations, index, &mut stored).await {
                     Err(error) if attempt < 3 && members::is_transient(&error) => {
                         tracing::info!(%error, attempt, "retrying a batch after a transient conflict");
                     }
                     answer => break Some(answer?),
                 }
             };
-            if let Some(outcome) = stored.get(&mutation.id) {
-                outcomes[index] = Some(outcome.clone());
+            if let Some(outcome) = stored.get(&*mutation.id) {
+                outcomes[index] = Some(Answer::Json(outcome.clone()));
                 continue;
             }
         }
         let Some(o) = open.as_mut() else {
             return Err(Error::internal("a mutation to apply without a transaction"));
         };
-        let outcome = apply_one(state, caller, &mut o.batch, index, mutation, prepared).await?;
+        let outcome = apply_one(
+            state,
+            caller,
+            &mut o.batch,
+            index,
+            change,
+            mutation.base_version,
+            prepared,
+        )
+        .await?;
         // What was stored answers a repeated id later in the batch; conflicts and internal
         // failures are not stored.
         let kept = match &outcome {
@@ -428,9 +546,9 @@ pub async fn push(
         };
         if kept {
             o.to_store.push(index);
-            first.insert(mutation.id.as_str(), index);
+            first.insert(&mutation.id, index);
         }
-        outcomes[index] = Some(outcome);
+        outcomes[index] = Some(Answer::Outcome(outcome));
     }
     if let Some(done) = open {
         done.finish(state, caller, &mut outcomes).await?;
@@ -438,46 +556,76 @@ pub async fn push(
     for (index, earlier) in repeated {
         outcomes[index] = outcomes[earlier].clone();
     }
-    let mut results = Vec::with_capacity(batch.mutations.len());
-    for (mutation, outcome) in batch.mutations.iter().zip(outcomes) {
-        results.push(MutationResult {
-            id: mutation.id.clone(),
-            outcome: outcome.ok_or_else(|| Error::internal("a mutation without an answer"))?,
-        });
+    // `MutationResults` as serde writes it (a result is its id followed by its outcome's
+    // fields), spliced from each outcome's JSON object.
+    let mut json = Vec::with_capacity(mutations.len() * 64 + 16);
+    json.extend_from_slice(b"{\"results\":[");
+    for (n, (mutation, outcome)) in mutations.iter().zip(outcomes).enumerate() {
+        let outcome = match outcome {
+            Some(Answer::Json(text)) => text,
+            Some(Answer::Outcome(outcome)) => {
+                serde_json::to_string(&outcome).map_err(Error::internal)?
+            }
+            None => return Err(Error::internal("a mutation without an answer")),
+        };
+        if n > 0 {
+            json.push(b',');
+        }
+        json.extend_from_slice(b"{\"id\":");
+        serde_json::to_writer(&mut json, &*mutation.id).map_err(Error::internal)?;
+        let fields = outcome
+            .trim()
+            .strip_prefix('{')
+            .ok_or_else(|| Error::internal("a stored mutation result is not a JSON object"))?
+            .trim_start();
+        if !fields.starts_with('}') {
+            json.push(b',');
+        }
+        json.extend_from_slice(fields.as_bytes());
     }
-    Ok(MutationResults { results })
+    json.extend_from_slice(b"]}");
+    Ok(PushAnswer(json))
 }
 
 /// A batch's open transaction and the results (by index) to store in it.
 struct Open<'m> {
     batch: members::BatchTx,
-    mutations: &'m [Mutation],
+    mutations: &'m [Pushed<'m>],
     to_store: Vec<usize>,
 }
 
 impl Open<'_> {
-    /// Writes what is held back, fills in new accounts' ids, stores the results, commits,
-    /// and wakes the mail task.
+    /// Writes what is held back, fills in new accounts' ids, stores the results (whose JSON
+    /// then answers them too), commits, and wakes the mail task.
     async fn finish(
         mut self,
         state: &AppState,
         caller: &OrgCaller,
-        outcomes: &mut [Option<MutationOutcome>],
+        outcomes: &mut [Option<Answer>],
     ) -> Result<()> {
         self.batch.flush().await?;
         for (index, id) in self.batch.take_new_ids() {
-            if let Some(MutationOutcome::Applied { user_id, .. }) =
+            if let Some(Answer::Outcome(MutationOutcome::Applied { user_id, .. })) =
                 outcomes.get_mut(index).and_then(Option::as_mut)
             {
                 *user_id = id;
             }
         }
+        // Serialised once: the stored text answers the push too.
+        for &index in &self.to_store {
+            if let Some(slot) = outcomes.get_mut(index)
+                && let Some(Answer::Outcome(outcome)) = slot
+            {
+                let text = serde_json::to_string(outcome).map_err(Error::internal)?;
+                *slot = Some(Answer::Json(text));
+            }
+        }
         let mut to_store = Vec::with_capacity(self.to_store.len());
-        for index in self.to_store {
-            if let (Some(mutation), Some(Some(outcome))) =
+        for &index in &self.to_store {
+            if let (Some(mutation), Some(Some(Answer::Json(text)))) =
                 (self.mutations.get(index), outcomes.get(index))
             {
-                to_store.push((mutation.id.as_str(), outcome));
+                to_store.push((&*mutation.id, text.as_str()));
             }
         }
         store_results(&mut self.batch.tx, state, caller, &to_store).await?;
@@ -494,20 +642,26 @@ impl Open<'_> {
 async fn begin_batch<'m>(
     state: &AppState,
     caller: &OrgCaller,
-    mutations: &'m [Mutation],
+    mutations: &'m [Pushed<'m>],
     from: usize,
-    stored: &mut HashMap<String, MutationOutcome>,
+    stored: &mut HashMap<String, String>,
 ) -> Result<Open<'m>> {
     let mut batch = members::BatchTx::begin(state, caller).await?;
     let rest = &mutations[from..];
-    let found =
-        stored_results(&mut batch.tx, caller, rest, |m| !stored.contains_key(&m.id)).await?;
+    let found = stored_results(
+        &mut batch.tx,
+        caller,
+        rest.iter()
+            .filter(|m| !stored.contains_key(&*m.id))
+            .map(|m| &*m.id),
+    )
+    .await?;
     stored.extend(found);
     batch.expect(
         rest.iter()
             .enumerate()
-            .filter(|(_, m)| !stored.contains_key(&m.id))
-            .map(|(offset, m)| (from + offset, &m.change)),
+            .filter(|(_, m)| !stored.contains_key(&*m.id))
+            .filter_map(|(offset, m)| Some((from + offset, m.change.as_ref()?))),
     );
     Ok(Open {
         batch,
@@ -523,17 +677,16 @@ async fn apply_one(
     caller: &OrgCaller,
     batch: &mut members::BatchTx,
     index: usize,
-    mutation: &Mutation,
+    change: &MutationKind,
+    base_version: Option<i64>,
     prepared: Result<members::Prepared>,
 ) -> Result<MutationOutcome> {
-    let pre = Precondition {
-        base_version: mutation.base_version,
-    };
+    let pre = Precondition { base_version };
     let error = match prepared {
         Err(error) => error,
         Ok(prepared) => {
             match batch
-                .apply(state, caller, index, &mutation.change, pre, &prepared)
+                .apply(state, caller, index, change, pre, &prepared)
                 .await?
             {
                 Ok(applied) => {
@@ -546,28 +699,27 @@ async fn apply_one(
             }
         }
     };
-    settle(state, caller, batch, mutation, error).await
+    settle(state, caller, batch, change, base_version, error).await
 }
 
-/// Stores a batch's results, a few hundred rows per statement.
+/// Stores a batch's results (each its outcome's JSON), a few hundred rows per statement.
 async fn store_results(
     tx: &mut store::Tx,
     state: &AppState,
     caller: &OrgCaller,
-    results: &[(&str, &MutationOutcome)],
+    results: &[(&str, &str)],
 ) -> Result<()> {
     let now = state.clock.now_ms();
     for chunk in results.chunks(store::MULTI_ROW_CHUNK) {
         let mut q = Query::many(tx);
         let mut rows = Vec::with_capacity(chunk.len());
-        for (id, outcome) in chunk {
-            let result = serde_json::to_string(*outcome).map_err(Error::internal)?;
+        for (id, result) in chunk {
             rows.push(format!(
                 "({}, {}, {}, {}, {})",
                 q.int(caller.account_id),
                 q.text(*id),
                 q.int(caller.org_id),
-                q.text(result),
+                q.text(*result),
                 q.int(now)
             ));
         }
@@ -581,21 +733,26 @@ async fn store_results(
     Ok(())
 }
 
-async fn stored_results(
+/// The stored results of the caller's mutations among `ids`: each outcome's JSON text, as
+/// stored (answered as it is, never parsed).
+///
+/// The rows come back as one JSON array of `[id, result]` pairs: one value instead of a row
+/// per id spares the driver's per-row work (see [`sql::json_rows`]).
+async fn stored_results<'i>(
     conn: &mut sqlx::AnyConnection,
     caller: &OrgCaller,
-    mutations: &[Mutation],
-    wanted: impl Fn(&Mutation) -> bool,
-) -> Result<HashMap<String, MutationOutcome>> {
+    ids: impl Iterator<Item = &'i str>,
+) -> Result<HashMap<String, String>> {
     let mut stored = HashMap::new();
-    let wanted: Vec<&Mutation> = mutations.iter().filter(|m| wanted(m)).collect();
-    for chunk in wanted.chunks(MAX_MUTATIONS_PER_BATCH) {
+    let ids: Vec<&str> = ids.collect();
+    for chunk in ids.chunks(MAX_MUTATIONS_PER_BATCH) {
         let mut q = Query::many(conn);
         let account = q.int(caller.account_id);
-        let ids: Vec<String> = chunk.iter().map(|m| q.text(m.id.clone())).collect();
+        let ids: Vec<String> = chunk.iter().map(|id| q.text(*id)).collect();
         if q.on_sqlite() {
             q.push(&format!(
-                "SELECT mutation_id, result FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
+                "SELECT json_group_array(json_array(mutation_id, json(result))) AS page \
+                 FROM mutation_results WHERE account_id = {account} AND mutation_id IN ({})",
                 ids.join(", ")
             ));
         } else {
@@ -604,16 +761,19 @@ async fn stored_results(
             // results and compares each (hundreds of milliseconds a batch once the plan
             // switched). SQLite plans `IN` well and the join badly.
             q.push(&format!(
-                "SELECT r.mutation_id, r.result FROM (VALUES ({})) AS v \
+                "SELECT CAST(json_agg(json_build_array(r.mutation_id, CAST(r.result AS json))) AS TEXT) AS page \
+                 FROM (VALUES ({})) AS v \
                  JOIN mutation_results r ON r.mutation_id = v.column1 WHERE r.account_id = {account}",
                 ids.join("), (")
             ));
         }
-        for row in q.fetch_all(&mut *conn).await? {
-            stored.insert(
-                text(&row, "mutation_id")?,
-                store::parse_json(&text(&row, "result")?, "mutation result")?,
-            );
+        // An empty aggregate is NULL on PostgreSQL and `[]` on SQLite.
+        let page: Option<String> = q.build().fetch_one(&mut *conn).await?.try_get("page")?;
+        let Some(page) = page else { continue };
+        let rows: Vec<(String, &RawValue)> = serde_json::from_str(&page)
+            .map_err(|e| Error::internal(format!("stored mutation results do not parse: {e}")))?;
+        for (id, result) in rows {
+            stored.insert(id, result.get().to_owned());
         }
     }
     Ok(stored)
@@ -624,7 +784,8 @@ async fn settle(
     state: &AppState,
     caller: &OrgCaller,
     batch: &mut members::BatchTx,
-    mutation: &Mutation,
+    change: &MutationKind,
+    base_version: Option<i64>,
     error: Error,
 ) -> Result<MutationOutcome> {
     let denied = match error {
@@ -637,9 +798,9 @@ async fn settle(
             });
         }
     };
-    let user_id = members::target_of(&mutation.change);
+    let user_id = members::target_of(change);
     if denied.code == ErrorCode::VersionMismatch
-        || (denied.code == ErrorCode::NotFound && mutation.base_version.is_some())
+        || (denied.code == ErrorCode::NotFound && base_version.is_some())
     {
         // Conflicts are not stored: the client resolves one by sending the mutation again
         // with the version it now builds on.

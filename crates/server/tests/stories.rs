@@ -1776,6 +1776,40 @@ async fn mutations_are_applied_conflicted_or_rejected_and_replays_change_nothing
     assert!(changes.is_empty(), "a replay changes nothing: {changes:?}");
     let (_, roster) = admin.get(&format!("{}?search=new@", members(org))).await;
     assert_eq!(items(&roster).len(), 1, "the added member exists once");
+    // The body is read in two steps (ids first, then the changes of mutations not stored):
+    // a body of the wrong shape is still refused whole, before anything runs.
+    for wrong in [
+        json!({"mutations": [{"id": "z-1", "change": {"type": "no_such_change"}}]}),
+        json!({"mutations": [{"id": "z-2"}]}),
+        json!({"mutations": [{"id": "z-3", "change": {"type": "suspend", "user_id": id}, "extra": 1}]}),
+        json!({"mutation": []}),
+    ] {
+        assert_error(
+            &admin.post(&path, wrong).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+    }
+    let answer = admin
+        .http
+        .post(format!("{}{path}", admin.base))
+        .bearer_auth(admin.token.clone().unwrap())
+        .header("content-type", "application/json")
+        .body("{\"mutations\": [")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(answer.json::<Value>().await.unwrap()["code"], "bad_request");
+    let (_, roster) = admin.get(&members(org)).await;
+    assert_eq!(
+        items(&roster)
+            .iter()
+            .filter(|m| m["status"] == "suspended")
+            .count(),
+        0,
+        "a refused body applies nothing"
+    );
     let too_many: Vec<Value> = (0..1001)
         .map(|n| json!({"id": format!("x-{n}"), "change": {"type": "suspend", "user_id": id}}))
         .collect();
