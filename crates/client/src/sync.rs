@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::outbox::BatchOutcome;
 use chrono::Utc;
 use orgdesk_domain::ErrorCode;
-use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, MutationBatch, OrgId};
+use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, OrgId};
 use serde::Serialize;
 
 /// Rows asked for per feed page (the server's maximum): fewer round trips for a first
@@ -219,19 +219,17 @@ pub async fn push(
 ) -> Result<BatchOutcome> {
     let mut total = BatchOutcome::default();
     loop {
-        let mutations = cache
-            .run(move |c| c.outbox().next_mutations(org, MAX_MUTATIONS_PER_BATCH))
+        let batch = cache
+            .run(move |c| {
+                c.outbox()
+                    .take_batch(org, MAX_MUTATIONS_PER_BATCH, Utc::now())
+            })
             .await?;
-        if mutations.is_empty() {
+        if batch.is_empty() {
             break;
         }
-        let ids: Vec<String> = mutations.iter().map(|m| m.id.clone()).collect();
-        let sent = ids.len();
-        cache
-            .run(move |c| c.outbox().mark_sent(&ids, Utc::now()))
-            .await?;
-        let mutations = MutationBatch { mutations };
-        let results = api.push(org, &mutations).await?;
+        let sent = batch.len();
+        let results = api.push_batch(org, &batch).await?;
         if std::env::var_os(CRASH_AFTER_SEND_ENV).is_some() {
             // The test of exactly-once delivery: die with the answer in hand, unrecorded.
             std::process::abort();
