@@ -546,6 +546,9 @@ fn choose_batch<T>(
     Ok(batch)
 }
 
+/// A batch of results adding at least this many members switches the cache to bulk mode.
+const BULK_ADDS: usize = 500;
+
 /// What a batch to send is read with: `choose_batch`'s columns (`user_id` is column 3).
 const NEXT_MUTATIONS: &str = "SELECT seq, id, base_version, user_id, change FROM outbox
                               WHERE org_id = ?1 AND state = 'pending' ORDER BY seq";
@@ -1068,6 +1071,13 @@ fn record_results(
              WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?4",
         )?
         .execute(params![org, user, version, sent.base_version])?;
+    }
+    // A batch of many new members (an import) is written like a first sync's page: the
+    // search and roster indexes are dropped once and rebuilt when the push ends
+    // (`sync::push` calls `finish_bulk`), rather than kept in step row by row, where each
+    // new name lands on its own index page.
+    if added.len() >= BULK_ADDS && !crate::cache::in_bulk(tx)? {
+        crate::cache::begin_bulk(tx)?;
     }
     upsert_members(tx, org, &added)?;
     Ok(outcome)

@@ -217,6 +217,21 @@ pub async fn push(
     org: OrgId,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> Result<BatchOutcome> {
+    let pushed = push_batches(api, cache, org, progress).await;
+    // Recording a large import's results may have entered bulk mode: rebuild the indexes
+    // now, also after a failed batch, so that search is whole again.
+    cache.run(|c| c.finish_bulk()).await?;
+    // The batches' commits left their pages in the WAL (no commit checkpoints).
+    cache.checkpoint_in_background();
+    pushed
+}
+
+async fn push_batches(
+    api: &Api,
+    cache: &Cache,
+    org: OrgId,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> Result<BatchOutcome> {
     let mut total = BatchOutcome::default();
     loop {
         let batch = cache
@@ -247,8 +262,6 @@ pub async fn push(
         total.rejected += outcome.rejected;
         progress(SyncProgress::Pushed { org, sent, outcome });
     }
-    // The batches' commits left their pages in the WAL (no commit checkpoints).
-    cache.checkpoint_in_background();
     Ok(total)
 }
 
