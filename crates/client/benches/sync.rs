@@ -455,18 +455,17 @@ fn client(members: usize) {
         let (mut server, mut local, mut applied) = (Duration::ZERO, Duration::ZERO, 0);
         loop {
             let t = Instant::now();
-            let mutations = profile
+            let batch = profile
                 .cache
                 .outbox()
-                .next_mutations(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH)
+                .take_batch(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH, Utc::now())
                 .unwrap();
-            if mutations.is_empty() {
+            if batch.is_empty() {
                 break;
             }
-            let mutations = MutationBatch { mutations };
             local += t.elapsed();
             let t = Instant::now();
-            let results = api.push(org, &mutations).await.unwrap();
+            let results = api.push_batch(org, &batch).await.unwrap();
             server += t.elapsed();
             let t = Instant::now();
             applied += profile

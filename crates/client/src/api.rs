@@ -6,11 +6,13 @@
 //! connection was never made.
 
 use crate::error::{Error, Result};
+use crate::outbox::OutgoingBatch;
 use orgdesk_domain::ErrorCode;
 use orgdesk_domain::wire::{
     Account, ApiError, ChangesPage, LoginRequest, LoginResponse, Member, MutationBatch,
     MutationResults, OrgAccess, OrgId, UserId,
 };
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -203,6 +205,20 @@ impl Api {
         let url = self.url(&format!("api/v1/orgs/{org}/mutations"))?;
         let response = self
             .send(true, || self.request(Method::POST, url.clone()).json(batch))
+            .await?;
+        decode(response).await
+    }
+
+    /// Sends a batch as the outbox wrote it ([`crate::outbox::Outbox::take_batch`]): the same
+    /// request as [`Api::push`], its JSON already written. Safe to resend.
+    pub async fn push_batch(&self, org: OrgId, batch: &OutgoingBatch) -> Result<MutationResults> {
+        let url = self.url(&format!("api/v1/orgs/{org}/mutations"))?;
+        let response = self
+            .send(true, || {
+                self.request(Method::POST, url.clone())
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(batch.body().to_owned())
+            })
             .await?;
         decode(response).await
     }

@@ -5,7 +5,7 @@
 //! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
 //! killed between sending and recording simply resends and gets the stored results.
 
-use crate::cache::feed::{delete_member, timestamp, upsert_member};
+use crate::cache::feed::{delete_member, timestamp, upsert_member, upsert_members};
 use crate::cache::orgs::{bad_column, org as cached_org};
 use crate::cache::roster::{active_admins, decode_member, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
@@ -48,7 +48,7 @@ impl OutboxState {
         }
     }
 
-    fn parse(text: &str) -> Option<OutboxState> {
+    pub(crate) fn parse(text: &str) -> Option<OutboxState> {
         [
             OutboxState::Pending,
             OutboxState::Applied,
@@ -546,6 +546,93 @@ fn choose_batch<T>(
     Ok(batch)
 }
 
+/// A batch of results adding at least this many members switches the cache to bulk mode.
+const BULK_ADDS: usize = 500;
+
+/// What a batch to send is read with: `choose_batch`'s columns (`user_id` is column 3).
+const NEXT_MUTATIONS: &str = "SELECT seq, id, base_version, user_id, change FROM outbox
+                              WHERE org_id = ?1 AND state = 'pending' ORDER BY seq";
+
+/// A batch as [`crate::Api::push_batch`] sends it: `wire::MutationBatch`'s JSON, written with
+/// each change as it was stored at staging (`insert_staged` wrote it from `MutationKind`)
+/// rather than decoded and encoded again, which was most of the cost of reading a batch.
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingBatch {
+    len: usize,
+    body: String,
+}
+
+impl OutgoingBatch {
+    fn push(&mut self, id: &str, base_version: Option<i64>, change: &str) -> Result<()> {
+        use std::fmt::Write as _;
+        self.body.push_str(if self.len == 0 {
+            "{\"mutations\":["
+        } else {
+            ","
+        });
+        self.body.push_str("{\"id\":");
+        self.body.push_str(&serde_json::to_string(id)?);
+        if let Some(version) = base_version {
+            // Writing to a String cannot fail.
+            let _ = write!(self.body, ",\"base_version\":{version}");
+        }
+        self.body.push_str(",\"change\":");
+        self.body.push_str(change);
+        self.body.push('}');
+        self.len += 1;
+        Ok(())
+    }
+
+    fn finish(mut self) -> OutgoingBatch {
+        if self.len > 0 {
+            self.body.push_str("]}");
+        }
+        self
+    }
+
+    /// How many mutations the batch holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The request body (JSON); empty for an empty batch.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+/// Runs `f` with `synchronous = NORMAL`: its commits are atomic and survive the process
+/// being killed, but not a power loss. Only for writes that a resend recovers: the server
+/// answers a replayed mutation id with its stored result, so a result lost that way is
+/// recorded again at the next push, as after a crash between sending and recording.
+/// Staging keeps FULL: a staged change exists nowhere else.
+fn with_relaxed_sync<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&mut Connection) -> Result<T>,
+) -> Result<T> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let result = f(conn);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    result
+}
+
+fn mark_sent<'a>(
+    conn: &Connection,
+    ids: impl Iterator<Item = &'a str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let ids = serde_json::to_string(&ids.collect::<Vec<_>>())?;
+    conn.prepare_cached(
+        "UPDATE outbox SET sent_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute(params![ids, timestamp(now)])?;
+    Ok(())
+}
+
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
@@ -647,39 +734,55 @@ impl Outbox<'_> {
     /// [`Outbox::next_batch`] as it is sent: the same changes, without the base and projected
     /// rows a `StagedChange` carries for display (two member decodes per change).
     pub fn next_mutations(&self, org: OrgId, max: usize) -> Result<Vec<Mutation>> {
-        choose_batch(
-            &self.cache.lock(),
-            org,
-            max,
-            "SELECT seq, id, base_version, user_id, change FROM outbox
-             WHERE org_id = ?1 AND state = 'pending' ORDER BY seq",
-            |row| {
-                Ok(Mutation {
-                    id: row.get(1)?,
-                    base_version: row.get(2)?,
-                    change: json_column(row, 4)?.ok_or_else(|| bad_column(4, "no change"))?,
-                })
-            },
-        )
+        choose_batch(&self.cache.lock(), org, max, NEXT_MUTATIONS, |row| {
+            Ok(Mutation {
+                id: row.get(1)?,
+                base_version: row.get(2)?,
+                change: json_column(row, 4)?.ok_or_else(|| bad_column(4, "no change"))?,
+            })
+        })
+    }
+
+    /// The next batch to send (the choice of [`Outbox::next_batch`]), marked sent in the same
+    /// transaction, with each change as stored (see [`OutgoingBatch`]).
+    pub fn take_batch(&self, org: OrgId, max: usize, now: DateTime<Utc>) -> Result<OutgoingBatch> {
+        let mut conn = self.cache.lock();
+        // Only `sent_at`, which is for display, is written: no fsync for it (see
+        // `with_relaxed_sync`).
+        with_relaxed_sync(&mut conn, |conn| {
+            let tx = conn.transaction()?;
+            let chosen = choose_batch(&tx, org, max, NEXT_MUTATIONS, |row| {
+                Ok((
+                    row.get::<_, MutationId>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                    row.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut batch = OutgoingBatch::default();
+            for (id, base_version, change) in &chosen {
+                batch.push(id, *base_version, change)?;
+            }
+            mark_sent(&tx, chosen.iter().map(|(id, ..)| id.as_str()), now)?;
+            tx.commit()?;
+            Ok(batch.finish())
+        })
     }
 
     /// Notes that a batch is about to be sent (for display; a resend is safe either way).
     pub fn mark_sent(&self, ids: &[MutationId], now: DateTime<Utc>) -> Result<()> {
         let mut conn = self.cache.lock();
-        let tx = conn.transaction()?;
-        {
-            let mut stmt = tx.prepare_cached("UPDATE outbox SET sent_at = ?2 WHERE id = ?1")?;
-            for id in ids {
-                stmt.execute(params![id, timestamp(now)])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        with_relaxed_sync(&mut conn, |conn| {
+            let tx = conn.transaction()?;
+            mark_sent(&tx, ids.iter().map(String::as_str), now)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Records a batch's results in one transaction: applied changes update the cached row
     /// (and its version) and rebase later changes to the same member; conflicts keep the
-    /// server's row; rejections keep the refusal.
+    /// server's row; rejections keep the refusal. A result for a change already recorded
+    /// (or of another org, or twice in the batch) changes nothing.
     pub fn record_results(
         &self,
         org: OrgId,
@@ -687,75 +790,14 @@ impl Outbox<'_> {
         now: DateTime<Utc>,
     ) -> Result<BatchOutcome> {
         let mut conn = self.cache.lock();
-        let tx = conn.transaction()?;
-        let mut outcome = BatchOutcome::default();
-        let mut pending = Vec::with_capacity(results.len());
-        let mut seen = HashSet::new();
-        let at = timestamp(now);
-        // Everything is read before anything is written, in two statements for the batch
-        // rather than two per result.
-        let staged = sent_rows(&tx, results)?;
-        let rowids = member_rowids(&tx, org, staged.values().filter_map(|s| s.user_id))?;
-        for result in results {
-            let Some(sent) = staged.get(&result.id) else {
-                return Err(Error::Protocol(format!(
-                    "a result for mutation {} that was never staged",
-                    result.id
-                )));
-            };
-            if sent.state != OutboxState::Pending
-                || sent.org_id != org
-                || !seen.insert(result.id.as_str())
-            {
-                continue;
-            }
-            // The sort key of `index_order`: the row id, or last for a member not cached.
-            let key = sent
-                .user_id
-                .and_then(|user| rowids.get(&user).copied())
-                .unwrap_or(i64::MAX);
-            pending.push((key, result, sent));
-        }
-        // Cached rows are written in row id order (see `index_order`).
-        pending.sort_by_key(|(key, ..)| *key);
-        for (_, result, sent) in pending {
-            match &result.outcome {
-                MutationOutcome::Applied { user_id, version } => {
-                    tx.prepare_cached(
-                        "UPDATE outbox SET state = 'applied', applied_version = ?2, result_at = ?3,
-                                user_id = coalesce(user_id, ?4)
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![sent.id, version, at, user_id])?;
-                    apply_to_cache(&tx, org, sent, *user_id, *version, now)?;
-                    outcome.applied += 1;
-                }
-                MutationOutcome::Conflict { current } => {
-                    tx.prepare_cached(
-                        "UPDATE outbox SET state = 'conflict', server_row = ?2, result_at = ?3
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        sent.id,
-                        current.as_deref().map(serde_json::to_string).transpose()?,
-                        at
-                    ])?;
-                    outcome.conflicts += 1;
-                }
-                MutationOutcome::Rejected { code, message } => {
-                    tx.prepare_cached(
-                        "UPDATE outbox SET state = 'rejected', result_code = ?2, result_message = ?3,
-                                result_at = ?4
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![sent.id, code.as_str(), message, at])?;
-                    outcome.rejected += 1;
-                }
-            }
-        }
-        tx.commit()?;
-        drop(conn);
-        Ok(outcome)
+        // A result lost to a power cut is answered again by the server (see
+        // `with_relaxed_sync`): it needs atomicity, not the fsync per batch.
+        with_relaxed_sync(&mut conn, |conn| {
+            let tx = conn.transaction()?;
+            let outcome = record_results(&tx, org, results, now)?;
+            tx.commit()?;
+            Ok(outcome)
+        })
     }
 
     /// Resolves a conflict or a rejection. `KeepMine` returns the re-staged change.
@@ -868,81 +910,208 @@ fn sent_rows(conn: &Connection, results: &[MutationResult]) -> Result<HashMap<Mu
     Ok(out)
 }
 
-/// The row ids of the cached members among `users`.
-fn member_rowids(
+/// The cached members among `users`: row id and version, by user.
+fn cached_members(
     conn: &Connection,
     org: OrgId,
     users: impl Iterator<Item = UserId>,
-) -> Result<HashMap<UserId, i64>> {
+) -> Result<HashMap<UserId, (i64, i64)>> {
     let users = serde_json::to_string(&users.collect::<Vec<_>>())?;
     let mut stmt = conn.prepare_cached(
-        "SELECT user_id, rowid FROM members
+        "SELECT user_id, rowid, version FROM members
          WHERE org_id = ?1 AND user_id IN (SELECT value FROM json_each(?2))",
     )?;
     let rows = stmt
-        .query_map(params![org, users], |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<rusqlite::Result<HashMap<UserId, i64>>>()?;
+        .query_map(params![org, users], |row| {
+            Ok((row.get(0)?, (row.get(1)?, row.get(2)?)))
+        })?
+        .collect::<rusqlite::Result<HashMap<_, _>>>()?;
     Ok(rows)
 }
 
-/// The version of a cached member, without decoding the row.
-fn cached_version(conn: &Connection, org: OrgId, user: UserId) -> Result<Option<i64>> {
-    Ok(conn
-        .prepare_cached("SELECT version FROM members WHERE org_id = ?1 AND user_id = ?2")?
-        .query_row(params![org, user], |row| row.get(0))
-        .optional()?)
+/// An add as staged: `MutationKind::AddMember`'s JSON read without the tagged enum, which
+/// serde decodes by buffering the whole object first.
+#[derive(serde::Deserialize)]
+struct StagedAdd {
+    #[serde(rename = "type")]
+    kind: String,
+    member: orgdesk_domain::wire::NewMember,
 }
 
-fn apply_to_cache(
-    conn: &Connection,
+/// The member an applied add created (see `added_member`), from the staged add's JSON.
+fn added_from_json(sent: &Sent, id: UserId, version: i64, now: DateTime<Utc>) -> Result<Member> {
+    let add: StagedAdd = serde_json::from_str(&sent.change)?;
+    if add.kind != "add_member" {
+        return Err(Error::Invalid(format!(
+            "staged change {} has no member and is not an add",
+            sent.id
+        )));
+    }
+    let change = MutationKind::AddMember { member: add.member };
+    added_member(&change, id, version, now)
+        .ok_or_else(|| Error::Invalid(format!("staged change {} is not an add", sent.id)))
+}
+
+/// Marks applied changes applied: one statement for the batch. `applied` holds
+/// (mutation id, new version, member).
+fn mark_applied(conn: &Connection, applied: &[(&str, i64, UserId)], at: &str) -> Result<()> {
+    if applied.is_empty() {
+        return Ok(());
+    }
+    let applied = serde_json::to_string(applied)?;
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'applied', applied_version = r.value ->> 1, result_at = ?2,
+                user_id = coalesce(outbox.user_id, r.value ->> 2)
+         FROM json_each(?1) AS r
+         WHERE outbox.id = r.value ->> 0",
+    )?
+    .execute(params![applied, at])?;
+    Ok(())
+}
+
+fn record_results(
+    tx: &Connection,
     org: OrgId,
-    sent: &Sent,
-    user: UserId,
-    version: i64,
+    results: &[MutationResult],
     now: DateTime<Utc>,
-) -> Result<()> {
-    let cached = cached_version(conn, org, user)?;
-    // The cache already has the row at this version or later (a replayed result, or a pull
-    // that came first): an add finds its member there, any other change is in that row
-    // and later changes were rebased when it was written. Nothing to decode or write.
-    if cached.is_some_and(|cached| cached >= version) {
-        return Ok(());
-    }
-    let change = sent.change()?;
-    if let MutationKind::AddMember { .. } = change {
-        if cached.is_none()
-            && let Some(added) = added_member(&change, user, version, now)
+) -> Result<BatchOutcome> {
+    let at = timestamp(now);
+    // Everything is read before anything is written, in a few statements for the batch
+    // rather than a few per result.
+    let staged = sent_rows(tx, results)?;
+    let mut seen = HashSet::new();
+    let mut answered = Vec::with_capacity(results.len());
+    for result in results {
+        let Some(sent) = staged.get(&result.id) else {
+            return Err(Error::Protocol(format!(
+                "a result for mutation {} that was never staged",
+                result.id
+            )));
+        };
+        if sent.state == OutboxState::Pending
+            && sent.org_id == org
+            && seen.insert(result.id.as_str())
         {
-            upsert_member(conn, org, &added)?;
+            answered.push((result, sent));
         }
-        return Ok(());
     }
-    if cached.is_some() {
-        if let Some(cached) = member(conn, org, user)? {
-            let old_version = cached.version;
-            match project(cached, &change) {
-                Some(mut next) => {
-                    next.version = version;
-                    upsert_member(conn, org, &next)?;
+    let cached = cached_members(
+        tx,
+        org,
+        answered
+            .iter()
+            .filter_map(|(result, _)| match result.outcome {
+                MutationOutcome::Applied { user_id, .. } => Some(user_id),
+                _ => None,
+            }),
+    )?;
+    let mut outcome = BatchOutcome::default();
+    let mut applied = Vec::new();
+    // Changes to cached rows, by row id; new members; changes to members not cached.
+    let mut changed = Vec::new();
+    let mut added = Vec::new();
+    let mut uncached = Vec::new();
+    for (result, sent) in answered {
+        match &result.outcome {
+            MutationOutcome::Applied { user_id, version } => {
+                outcome.applied += 1;
+                applied.push((sent.id.as_str(), *version, *user_id));
+                let cached = cached.get(user_id).copied();
+                // The cache already has the row at this version or later (a replayed
+                // result, or a pull that came first): an add finds its member there, any
+                // other change is in that row and later changes were rebased when it was
+                // written. Nothing to decode or write.
+                if cached.is_some_and(|(_, cached)| cached >= *version) {
+                    continue;
                 }
-                None => {
-                    delete_member(conn, org, user)?;
+                match (sent.user_id, cached) {
+                    // An add (the only change staged without a member) whose member is not
+                    // cached yet; an older cached row is left for the next pull.
+                    (None, None) => added.push(added_from_json(sent, *user_id, *version, now)?),
+                    (None, Some(_)) => {}
+                    (Some(_), Some((rowid, _))) => changed.push((rowid, sent, *user_id, *version)),
+                    (Some(_), None) => uncached.push((sent, *user_id, *version)),
                 }
             }
-            // Later changes to this member were staged on the version this one replaced.
-            conn.prepare_cached(
-                "UPDATE outbox SET base_version = ?4
-                 WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?3",
-            )?
-            .execute(params![org, user, old_version, version])?;
+            MutationOutcome::Conflict { current } => {
+                tx.prepare_cached(
+                    "UPDATE outbox SET state = 'conflict', server_row = ?2, result_at = ?3
+                     WHERE id = ?1",
+                )?
+                .execute(params![
+                    sent.id,
+                    current.as_deref().map(serde_json::to_string).transpose()?,
+                    at
+                ])?;
+                outcome.conflicts += 1;
+            }
+            MutationOutcome::Rejected { code, message } => {
+                tx.prepare_cached(
+                    "UPDATE outbox SET state = 'rejected', result_code = ?2, result_message = ?3,
+                            result_at = ?4
+                     WHERE id = ?1",
+                )?
+                .execute(params![sent.id, code.as_str(), message, at])?;
+                outcome.rejected += 1;
+            }
         }
-    } else {
-        conn.prepare_cached(
+    }
+    // Applied before the rebases below, which move only the changes still pending.
+    mark_applied(tx, &applied, &at)?;
+    // Cached rows are written in row id order, new members (new, higher row ids) last: see
+    // `index_order`.
+    changed.sort_by_key(|(rowid, ..)| *rowid);
+    for (_, sent, user, version) in changed {
+        apply_to_cached(tx, org, sent, user, version)?;
+    }
+    for (sent, user, version) in uncached {
+        // Later changes to this member were staged on the version this one replaced.
+        tx.prepare_cached(
             "UPDATE outbox SET base_version = ?3
              WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?4",
         )?
         .execute(params![org, user, version, sent.base_version])?;
     }
+    // A batch of many new members (an import) is written like a first sync's page: the
+    // search and roster indexes are dropped once and rebuilt when the push ends
+    // (`sync::push` calls `finish_bulk`), rather than kept in step row by row, where each
+    // new name lands on its own index page.
+    if added.len() >= BULK_ADDS && !crate::cache::in_bulk(tx)? {
+        crate::cache::begin_bulk(tx)?;
+    }
+    upsert_members(tx, org, &added)?;
+    Ok(outcome)
+}
+
+/// Writes an applied change into the member's cached row (older than `version`) and
+/// rebases the member's later changes onto `version`.
+fn apply_to_cached(
+    conn: &Connection,
+    org: OrgId,
+    sent: &Sent,
+    user: UserId,
+    version: i64,
+) -> Result<()> {
+    let Some(cached) = member(conn, org, user)? else {
+        return Ok(());
+    };
+    let change = sent.change()?;
+    let old_version = cached.version;
+    match project(cached, &change) {
+        Some(mut next) => {
+            next.version = version;
+            upsert_member(conn, org, &next)?;
+        }
+        None => {
+            delete_member(conn, org, user)?;
+        }
+    }
+    // Later changes to this member were staged on the version this one replaced.
+    conn.prepare_cached(
+        "UPDATE outbox SET base_version = ?4
+         WHERE org_id = ?1 AND user_id = ?2 AND state = 'pending' AND base_version = ?3",
+    )?
+    .execute(params![org, user, old_version, version])?;
     Ok(())
 }
 
@@ -1155,6 +1324,165 @@ mod tests {
         );
         assert_eq!(cache.member(9, 3).unwrap().unwrap().role, Role::Guest);
         assert!(outbox.open_changes(Some(9)).unwrap().is_empty());
+    }
+
+    fn new_member(email: &str, title: &str) -> MutationKind {
+        MutationKind::AddMember {
+            member: orgdesk_domain::wire::NewMember {
+                email: email.into(),
+                role: Role::Member,
+                profile: orgdesk_domain::wire::Profile {
+                    first_name: Some("New".into()),
+                    title: Some(title.into()),
+                    ..orgdesk_domain::wire::Profile::default()
+                },
+                workspaces: vec![],
+                guest_expires: None,
+                properties: Default::default(),
+                onboarding: orgdesk_domain::wire::Onboarding::Invite,
+                password: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_batch_is_sent_as_the_mutations_it_was_staged_as() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        outbox
+            .stage(9, new_member("new@client.example", "CTO"), today(), now())
+            .unwrap();
+        outbox
+            .stage(9, MutationKind::Suspend { user_id: 3 }, today(), now())
+            .unwrap();
+        outbox
+            .stage(9, MutationKind::Restore { user_id: 3 }, today(), now())
+            .unwrap();
+        let expected = outbox.next_mutations(9, 1000).unwrap();
+        let batch = outbox.take_batch(9, 1000, now()).unwrap();
+        assert_eq!(batch.len(), 2, "one change per member per batch");
+        let sent: orgdesk_domain::wire::MutationBatch = serde_json::from_str(batch.body()).unwrap();
+        assert_eq!(sent.mutations, expected);
+        assert_eq!(sent.mutations[1].base_version, Some(1));
+        let marked: i64 = cache
+            .lock()
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(marked, 2, "the sent ones are marked, the held one is not");
+        assert!(outbox.take_batch(77, 1000, now()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn applied_adds_are_cached_and_a_replay_only_records_them_again() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let ids = outbox
+            .stage_many(
+                9,
+                vec![
+                    new_member("a@client.example", "CTO"),
+                    new_member("b@client.example", "CFO"),
+                ],
+                today(),
+                now(),
+            )
+            .unwrap();
+        let results: Vec<MutationResult> = ids
+            .iter()
+            .zip([10, 11])
+            .map(|(id, user_id)| MutationResult {
+                id: id.clone(),
+                outcome: MutationOutcome::Applied {
+                    user_id,
+                    version: 1,
+                },
+            })
+            .collect();
+        let outcome = outbox.record_results(9, &results, now()).unwrap();
+        assert_eq!(outcome.applied, 2);
+        let added = cache.member(9, 11).unwrap().unwrap();
+        assert_eq!(
+            (
+                added.email.as_str(),
+                added.status,
+                added.profile.title.as_deref()
+            ),
+            ("b@client.example", Status::Pending, Some("CFO"))
+        );
+        let first = outbox.get(&ids[0]).unwrap().unwrap();
+        assert_eq!(
+            (first.state, first.user_id, first.applied_version),
+            (OutboxState::Applied, Some(10), Some(1))
+        );
+        assert_eq!(
+            cache
+                .search(9, "CFO", 10)
+                .unwrap()
+                .iter()
+                .map(|hit| hit.member.id)
+                .collect::<Vec<_>>(),
+            vec![11],
+            "the new rows are in the search index"
+        );
+
+        // The outbox forgets the results (a crash before they were recorded); the cached
+        // rows stay. Recording the same answers again writes the outbox only.
+        cache
+            .lock()
+            .execute(
+                "UPDATE outbox SET state = 'pending', applied_version = NULL, user_id = NULL",
+                [],
+            )
+            .unwrap();
+        let data_before: Vec<String> = cache
+            .lock()
+            .prepare("SELECT data FROM members ORDER BY rowid")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let later: DateTime<Utc> = "2026-11-24T06:00:00Z".parse().unwrap();
+        let again = outbox.record_results(9, &results, later).unwrap();
+        assert_eq!(again.applied, 2);
+        let data_after: Vec<String> = cache
+            .lock()
+            .prepare("SELECT data FROM members ORDER BY rowid")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            data_after, data_before,
+            "the cached rows were not rewritten"
+        );
+        let first = outbox.get(&ids[0]).unwrap().unwrap();
+        assert_eq!(
+            (first.state, first.user_id, first.applied_version),
+            (OutboxState::Applied, Some(10), Some(1))
+        );
+    }
+
+    #[test]
+    fn a_result_for_a_change_never_staged_is_refused() {
+        let (_dir, cache) = roster();
+        let result = MutationResult {
+            id: "0193-not-staged".into(),
+            outcome: MutationOutcome::Applied {
+                user_id: 3,
+                version: 2,
+            },
+        };
+        let error = cache
+            .outbox()
+            .record_results(9, &[result], now())
+            .unwrap_err();
+        assert!(matches!(error, Error::Protocol(_)), "{error:?}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::outbox::BatchOutcome;
 use chrono::Utc;
 use orgdesk_domain::ErrorCode;
-use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, MutationBatch, OrgId};
+use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, OrgId};
 use serde::Serialize;
 
 /// Rows asked for per feed page (the server's maximum): fewer round trips for a first
@@ -217,21 +217,34 @@ pub async fn push(
     org: OrgId,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> Result<BatchOutcome> {
+    let pushed = push_batches(api, cache, org, progress).await;
+    // Recording a large import's results may have entered bulk mode: rebuild the indexes
+    // now, also after a failed batch, so that search is whole again.
+    cache.run(|c| c.finish_bulk()).await?;
+    // The batches' commits left their pages in the WAL (no commit checkpoints).
+    cache.checkpoint_in_background();
+    pushed
+}
+
+async fn push_batches(
+    api: &Api,
+    cache: &Cache,
+    org: OrgId,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+) -> Result<BatchOutcome> {
     let mut total = BatchOutcome::default();
     loop {
-        let mutations = cache
-            .run(move |c| c.outbox().next_mutations(org, MAX_MUTATIONS_PER_BATCH))
+        let batch = cache
+            .run(move |c| {
+                c.outbox()
+                    .take_batch(org, MAX_MUTATIONS_PER_BATCH, Utc::now())
+            })
             .await?;
-        if mutations.is_empty() {
+        if batch.is_empty() {
             break;
         }
-        let ids: Vec<String> = mutations.iter().map(|m| m.id.clone()).collect();
-        let sent = ids.len();
-        cache
-            .run(move |c| c.outbox().mark_sent(&ids, Utc::now()))
-            .await?;
-        let mutations = MutationBatch { mutations };
-        let results = api.push(org, &mutations).await?;
+        let sent = batch.len();
+        let results = api.push_batch(org, &batch).await?;
         if std::env::var_os(CRASH_AFTER_SEND_ENV).is_some() {
             // The test of exactly-once delivery: die with the answer in hand, unrecorded.
             std::process::abort();
@@ -249,8 +262,6 @@ pub async fn push(
         total.rejected += outcome.rejected;
         progress(SyncProgress::Pushed { org, sent, outcome });
     }
-    // The batches' commits left their pages in the WAL (no commit checkpoints).
-    cache.checkpoint_in_background();
     Ok(total)
 }
 

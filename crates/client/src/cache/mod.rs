@@ -329,6 +329,11 @@ pub(crate) fn begin_bulk(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Whether the cache is in bulk mode (search index and roster indexes out of step).
+pub(crate) fn in_bulk(conn: &Connection) -> Result<bool> {
+    Ok(meta(conn, META_FTS_STALE)?.is_some())
+}
+
 fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .query_row(

@@ -14,7 +14,7 @@ use crate::cache::Cache;
 use crate::cache::feed::timestamp;
 use crate::cache::roster::{member, member_by_email};
 use crate::error::{Error, Result};
-use crate::outbox::insert_staged;
+use crate::outbox::{OutboxState, insert_staged};
 use crate::sync::{self, SyncProgress};
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesk_domain::ErrorCode;
@@ -276,7 +276,7 @@ type Kept = BTreeMap<u32, KeptRow>;
 
 /// One of a confirmed row's mutations as the outbox has it now.
 struct Outcome {
-    state: String,
+    state: OutboxState,
     code: Option<String>,
     message: Option<String>,
 }
@@ -876,69 +876,109 @@ impl Cache {
     pub fn import_report(&self, id: ImportId) -> Result<ImportReport> {
         let conn = self.lock();
         let stored = load_stored(&conn, id)?;
-        let kept = stored_rows(&conn, id)?;
-        // Per row: (any rejected message, any conflict, any open, all applied).
-        let mut outcomes: HashMap<u32, Vec<Outcome>> = HashMap::new();
-        {
-            let mut stmt = conn.prepare_cached(
-                "SELECT m.row_number, o.state, o.result_code, o.result_message
-                 FROM import_mutations m JOIN outbox o ON o.id = m.mutation_id
-                 WHERE m.import_id = ?1",
-            )?;
-            let mut rows = stmt.query(params![id])?;
-            while let Some(row) = rows.next()? {
-                outcomes.entry(row.get(0)?).or_default().push(Outcome {
-                    state: row.get(1)?,
-                    code: row.get(2)?,
-                    message: row.get(3)?,
-                });
-            }
-        }
+        let confirmed = stored.state == ImportState::Confirmed;
         let mut counts = ReportCounts::default();
         let mut results = BTreeMap::new();
+        let mut kept: Vec<(u32, Option<Vec<String>>)> = Vec::new();
+        // One pass over the rows with their mutations' outbox states (a row with several
+        // mutations on consecutive lines). The stored plan's kind says what a row is; its
+        // JSON is decoded only for an error's reasons.
         let mut stmt = conn.prepare_cached(
-            "SELECT row_number, plan, detail FROM import_rows WHERE import_id = ?1",
+            "SELECT r.row_number, r.plan, r.detail, r.cells, o.state, o.result_code,
+                    o.result_message
+             FROM import_rows r
+             LEFT JOIN import_mutations m
+                    ON m.import_id = r.import_id AND m.row_number = r.row_number
+             LEFT JOIN outbox o ON o.id = m.mutation_id
+             WHERE r.import_id = ?1
+             ORDER BY r.row_number",
         )?;
         let mut rows = stmt.query(params![id])?;
-        let confirmed = stored.state == ImportState::Confirmed;
-        while let Some(row) = rows.next()? {
-            let number: u32 = row.get(0)?;
-            let plan: RowPlan = serde_json::from_str(str_at(row, 2)?)?;
-            let result = match &plan {
-                RowPlan::Unchanged => {
+        let mut row: Option<(u32, String, Vec<Outcome>)> = None;
+        let mut finish = |(number, result, outcomes): (u32, String, Vec<Outcome>),
+                          counts: &mut ReportCounts| {
+            let done = match result.as_str() {
+                "create" => "created",
+                "update" => "updated",
+                _ => {
+                    results.insert(number, result);
+                    return;
+                }
+            };
+            let result = if confirmed && !outcomes.is_empty() {
+                row_result(&outcomes, done, counts)
+            } else {
+                counts.not_sent += 1;
+                String::new()
+            };
+            results.insert(number, result);
+        };
+        while let Some(line) = rows.next()? {
+            let number: u32 = line.get(0)?;
+            let outcome = match line.get_ref(4)?.as_str_or_null().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    4,
+                    rusqlite::types::Type::Text,
+                    Box::new(e),
+                )
+            })? {
+                Some(state) => Some(Outcome {
+                    state: OutboxState::parse(state)
+                        .ok_or_else(|| Error::Invalid(format!("outbox state '{state}'")))?,
+                    code: line.get(5)?,
+                    message: line.get(6)?,
+                }),
+                None => None,
+            };
+            if let Some((current, _, outcomes)) = &mut row
+                && *current == number
+            {
+                outcomes.extend(outcome);
+                continue;
+            }
+            if let Some(done) = row.take() {
+                finish(done, &mut counts);
+            }
+            // What the row's result cell says before any outcome: the plan, or for a create
+            // or update its kind (`finish` replaces it).
+            let result = match str_at(line, 1)? {
+                "unchanged" => {
                     counts.unchanged += 1;
                     "unchanged".to_owned()
                 }
-                RowPlan::Dropped => {
+                "dropped" => {
                     counts.dropped += 1;
                     "dropped".to_owned()
                 }
-                RowPlan::Error { errors } => {
-                    counts.failed += 1;
-                    errors
-                        .iter()
-                        .map(|e| format!("{}: column {}: {}", e.code, e.column, e.reason))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                }
-                RowPlan::Create { .. } | RowPlan::Update { .. } => {
-                    let done = if matches!(plan, RowPlan::Create { .. }) {
-                        "created"
-                    } else {
-                        "updated"
-                    };
-                    match outcomes.get(&number) {
-                        Some(outcomes) if confirmed => row_result(outcomes, done, &mut counts),
-                        _ => {
-                            counts.not_sent += 1;
-                            String::new()
-                        }
+                kind @ ("create" | "update") => kind.to_owned(),
+                _ => match serde_json::from_str::<RowPlan>(str_at(line, 2)?)? {
+                    RowPlan::Error { errors } => {
+                        counts.failed += 1;
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: column {}: {}", e.code, e.column, e.reason))
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     }
-                }
+                    plan => {
+                        return Err(Error::Invalid(format!(
+                            "import {id} row {number}: plan '{}' stored as {plan:?}",
+                            str_at(line, 1)?
+                        )));
+                    }
+                },
             };
-            results.insert(number, result);
+            let cells = match str_at(line, 3)? {
+                "" => None,
+                json => Some(serde_json::from_str(json)?),
+            };
+            kept.push((number, cells));
+            row = Some((number, result, outcome.into_iter().collect()));
         }
-        let mut from_file = if kept.values().any(|k| k.cells.is_none()) {
+        if let Some(done) = row.take() {
+            finish(done, &mut counts);
+        }
+        let mut from_file = if kept.iter().any(|(_, cells)| cells.is_none()) {
             file_cells(&stored)?
         } else {
             HashMap::new()
@@ -947,10 +987,9 @@ impl Cache {
             headers: stored.summary.headers.clone(),
             rows: kept
                 .into_iter()
-                .map(|(row_number, k)| RawRow {
+                .map(|(row_number, cells)| RawRow {
                     row_number,
-                    cells: k
-                        .cells
+                    cells: cells
                         .or_else(|| from_file.remove(&row_number))
                         .unwrap_or_default(),
                 })
@@ -967,8 +1006,8 @@ impl Cache {
 
 /// One confirmed row's result from its mutations' outbox states.
 fn row_result(outcomes: &[Outcome], done: &str, counts: &mut ReportCounts) -> String {
-    let has = |state: &str| outcomes.iter().any(|o| o.state == state);
-    if let Some(rejected) = outcomes.iter().find(|o| o.state == "rejected") {
+    let has = |state: OutboxState| outcomes.iter().any(|o| o.state == state);
+    if let Some(rejected) = outcomes.iter().find(|o| o.state == OutboxState::Rejected) {
         counts.failed += 1;
         let code = rejected
             .code
@@ -979,15 +1018,15 @@ fn row_result(outcomes: &[Outcome], done: &str, counts: &mut ReportCounts) -> St
             rejected.message.as_deref().unwrap_or_default()
         );
     }
-    if has("conflict") {
+    if has(OutboxState::Conflict) {
         counts.failed += 1;
         return "conflict: the user was changed on the server after this import was staged; resolve it in the outbox".to_owned();
     }
-    if has("pending") {
+    if has(OutboxState::Pending) {
         counts.not_sent += 1;
         return String::new();
     }
-    if outcomes.iter().all(|o| o.state == "applied") {
+    if outcomes.iter().all(|o| o.state == OutboxState::Applied) {
         if done == "created" {
             counts.created += 1;
         } else {
