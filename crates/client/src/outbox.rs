@@ -185,22 +185,6 @@ fn staged_from_row(row: &Row<'_>) -> rusqlite::Result<StagedChange> {
     })
 }
 
-/// The member a change is done to.
-pub fn target_of(change: &MutationKind) -> Option<UserId> {
-    match change {
-        MutationKind::AddMember { .. } => None,
-        MutationKind::EditMember { user_id, .. }
-        | MutationKind::ChangeRole { user_id, .. }
-        | MutationKind::AssignWorkspaces { user_id, .. }
-        | MutationKind::SetScope { user_id, .. }
-        | MutationKind::Suspend { user_id }
-        | MutationKind::Restore { user_id }
-        | MutationKind::Remove { user_id }
-        | MutationKind::ResendInvitation { user_id }
-        | MutationKind::CancelInvitation { user_id } => Some(*user_id),
-    }
-}
-
 fn apply_edit(member: &mut Member, edit: &MemberEdit) {
     if let Some(profile) = &edit.profile {
         let fields = [
@@ -327,7 +311,7 @@ impl Projection {
     }
 
     fn add(&mut self, change: &MutationKind) {
-        if let Some(user) = target_of(change) {
+        if let Some(user) = change.target() {
             if matches!(
                 change,
                 MutationKind::ChangeRole { .. } | MutationKind::Restore { .. }
@@ -418,7 +402,7 @@ fn check(
     projection: &Projection,
 ) -> Result<Option<Member>> {
     let (actor, context) = actor(conn, org)?;
-    let Some(user) = target_of(change) else {
+    let Some(user) = change.target() else {
         let MutationKind::AddMember { member: new } = change else {
             return Ok(None);
         };
@@ -508,7 +492,7 @@ pub(crate) fn insert_staged(
     .execute(params![
         id,
         org,
-        target_of(change),
+        change.target(),
         base.map(|m| m.version),
         serde_json::to_string(change)?,
         timestamp(now),

@@ -575,6 +575,24 @@ pub enum MutationKind {
     },
 }
 
+impl MutationKind {
+    /// The member the change is done to (every change but an add has one).
+    pub fn target(&self) -> Option<UserId> {
+        match self {
+            MutationKind::AddMember { .. } => None,
+            MutationKind::EditMember { user_id, .. }
+            | MutationKind::ChangeRole { user_id, .. }
+            | MutationKind::AssignWorkspaces { user_id, .. }
+            | MutationKind::SetScope { user_id, .. }
+            | MutationKind::Suspend { user_id }
+            | MutationKind::Restore { user_id }
+            | MutationKind::Remove { user_id }
+            | MutationKind::ResendInvitation { user_id }
+            | MutationKind::CancelInvitation { user_id } => Some(*user_id),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MutationResults {

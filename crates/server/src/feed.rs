@@ -798,7 +798,7 @@ async fn settle(
             });
         }
     };
-    let user_id = members::target_of(change);
+    let user_id = change.target();
     if denied.code == ErrorCode::VersionMismatch
         || (denied.code == ErrorCode::NotFound && base_version.is_some())
     {

@@ -988,23 +988,12 @@ impl BatchTx {
                     .map(|(_, d)| d)
                     .unwrap_or_default();
                 values.push(format!(
-                    "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    "({}, {}, {}, {}, {}, {})",
                     q.text(account.email.as_str()),
                     q.text(domain),
                     q.text(sort_name(&account.email, p)),
                     q.int(account.at),
-                    q.opt_text(p.display_name.clone()),
-                    q.opt_text(p.first_name.clone()),
-                    q.opt_text(p.last_name.clone()),
-                    q.opt_text(p.phone.clone()),
-                    q.opt_text(p.title.clone()),
-                    q.opt_text(p.company.clone()),
-                    q.opt_text(p.office.clone()),
-                    q.opt_text(p.street.clone()),
-                    q.opt_text(p.postal_code.clone()),
-                    q.opt_text(p.city.clone()),
-                    q.opt_text(p.cell_phone.clone()),
-                    q.opt_text(p.home_phone.clone()),
+                    profile_values(&mut q, p),
                     q.opt_text(account.password_hash.clone()),
                 ));
             }
@@ -1120,20 +1109,9 @@ impl BatchTx {
                 .iter()
                 .map(|(id, p, sort_name)| {
                     format!(
-                        "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                        "({}, {}, {})",
                         q.int(*id),
-                        q.opt_text(p.display_name.clone()),
-                        q.opt_text(p.first_name.clone()),
-                        q.opt_text(p.last_name.clone()),
-                        q.opt_text(p.phone.clone()),
-                        q.opt_text(p.title.clone()),
-                        q.opt_text(p.company.clone()),
-                        q.opt_text(p.office.clone()),
-                        q.opt_text(p.street.clone()),
-                        q.opt_text(p.postal_code.clone()),
-                        q.opt_text(p.city.clone()),
-                        q.opt_text(p.cell_phone.clone()),
-                        q.opt_text(p.home_phone.clone()),
+                        profile_values(&mut q, p),
                         q.text(sort_name.as_str()),
                     )
                 })
@@ -1398,17 +1376,9 @@ impl<'a> Work<'a> {
         if let MutationKind::AddMember { member } = change {
             return self.add(member, prepared).await;
         }
-        let user_id = match change {
-            MutationKind::AddMember { .. } => unreachable!("handled above"),
-            MutationKind::EditMember { user_id, .. }
-            | MutationKind::ChangeRole { user_id, .. }
-            | MutationKind::AssignWorkspaces { user_id, .. }
-            | MutationKind::SetScope { user_id, .. }
-            | MutationKind::Suspend { user_id }
-            | MutationKind::Restore { user_id }
-            | MutationKind::Remove { user_id }
-            | MutationKind::ResendInvitation { user_id }
-            | MutationKind::CancelInvitation { user_id } => *user_id,
+        // Every change but an add (handled above) is done to a member.
+        let Some(user_id) = change.target() else {
+            return Err(Error::internal("a change to no member"));
         };
         let member = load(&mut *self.batch.tx, self.caller.org_id, user_id, self.today)
             .await?
@@ -1518,7 +1488,7 @@ impl<'a> Work<'a> {
             }
         };
         // Its target's membership may have changed or gone: read it again when needed.
-        if let Some(id) = target_of(change) {
+        if let Some(id) = change.target() {
             self.batch.cache.members.remove(&id);
             self.batch
                 .cache
@@ -2125,6 +2095,17 @@ pub async fn insert_account(tx: &mut Tx, email: &str, profile: &Profile, now: i6
     Ok(id)
 }
 
+/// The profile's values as bound placeholders, in the storage order of [`profile_fields`]
+/// (the column lists of the multi-row account writes).
+fn profile_values(q: &mut Query, p: &Profile) -> String {
+    macro_rules! bind {
+        ($($field:ident),*) => {
+            [$(q.opt_text(p.$field.clone())),*].join(", ")
+        };
+    }
+    profile_fields!(bind)
+}
+
 fn sort_name(email: &str, profile: &Profile) -> String {
     let full = [profile.first_name.as_deref(), profile.last_name.as_deref()]
         .into_iter()
@@ -2414,22 +2395,6 @@ pub async fn accept_invitation(
     .await?;
     tx.commit().await?;
     Ok(invitation)
-}
-
-/// The member a change is to (every change but an add has one).
-pub(crate) fn target_of(change: &MutationKind) -> Option<i64> {
-    match change {
-        MutationKind::AddMember { .. } => None,
-        MutationKind::EditMember { user_id, .. }
-        | MutationKind::ChangeRole { user_id, .. }
-        | MutationKind::AssignWorkspaces { user_id, .. }
-        | MutationKind::SetScope { user_id, .. }
-        | MutationKind::Suspend { user_id }
-        | MutationKind::Restore { user_id }
-        | MutationKind::Remove { user_id }
-        | MutationKind::ResendInvitation { user_id }
-        | MutationKind::CancelInvitation { user_id } => Some(*user_id),
-    }
 }
 
 #[cfg(test)]
