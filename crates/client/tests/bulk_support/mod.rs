@@ -24,6 +24,8 @@ pub struct World {
     pub http: reqwest::Client,
     pub admin_token: String,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database, dropped with the world.
+    pub database: Option<common::TestDatabase>,
 }
 
 /// A signed-in client: its API and its own cache.
@@ -54,9 +56,12 @@ impl World {
     /// (PostgreSQL outside CI).
     pub async fn start_on(backend: Backend) -> Option<World> {
         let dir = tempfile::tempdir().unwrap();
-        let database = match backend {
-            Backend::Sqlite => dir.path().join("server.db").display().to_string(),
-            Backend::Postgres => common::fresh_postgres_database(&common::postgres_url()?).await,
+        let (database, postgres) = match backend {
+            Backend::Sqlite => (dir.path().join("server.db").display().to_string(), None),
+            Backend::Postgres => {
+                let database = common::TestDatabase::create(&common::postgres_url()?).await;
+                (database.url.clone(), Some(database))
+            }
         };
         let settings = Settings::local(database, dir.path().join("mailbox"));
         let server = orgdesk_server::start(settings)
@@ -78,6 +83,7 @@ impl World {
             http,
             admin_token: String::new(),
             dir,
+            database: postgres,
         };
         world.admin_token = world.token(ADMIN).await;
         for name in ["Sales", "Support", "Engineering"] {

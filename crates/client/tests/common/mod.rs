@@ -15,6 +15,10 @@ use orgdesk_server::{NewOrg, RunningServer, Settings};
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[path = "../../../server/tests/common/postgres.rs"]
+mod postgres;
+pub use postgres::{TestDatabase, postgres_url};
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,41 +27,13 @@ pub enum Backend {
     Postgres,
 }
 
-/// The PostgreSQL server for tests, or `None` (skip) when it is not configured outside CI.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("ORGDESK_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "ORGDESK_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL variants (scripts/test sets it)"
-        ),
-        _ => {
-            eprintln!(
-                "note: ORGDESK_TEST_POSTGRES_URL is not set; skipping the PostgreSQL variant"
-            );
-            None
-        }
-    }
-}
-
-pub async fn fresh_postgres_database(url: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("orgdesk_client_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("connect to the test PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
-    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
-    format!("{base}/{name}")
-}
-
 pub struct World {
     pub server: Option<RunningServer>,
     pub settings: Settings,
     pub url: String,
     pub dir: tempfile::TempDir,
+    /// The PostgreSQL database, dropped with the world.
+    pub database: Option<TestDatabase>,
 }
 
 impl World {
@@ -71,9 +47,12 @@ impl World {
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
-        let database = match backend {
-            Backend::Sqlite => dir.path().join("server.db").display().to_string(),
-            Backend::Postgres => fresh_postgres_database(&postgres_url()?).await,
+        let (database, postgres) = match backend {
+            Backend::Sqlite => (dir.path().join("server.db").display().to_string(), None),
+            Backend::Postgres => {
+                let database = TestDatabase::create(&postgres_url()?).await;
+                (database.url.clone(), Some(database))
+            }
         };
         let mut settings = Settings::local(database, dir.path().join("mailbox"));
         let server = orgdesk_server::start(settings.clone())
@@ -87,6 +66,7 @@ impl World {
             server: Some(server),
             settings,
             dir,
+            database: postgres,
         })
     }
 

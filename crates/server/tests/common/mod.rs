@@ -8,78 +8,22 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod postgres;
+pub use postgres::{TestDatabase, postgres_url};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
 }
 
-/// The PostgreSQL server for tests, or `None` (skip) when it is not configured outside CI.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("ORGDESK_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!(
-                "ORGDESK_TEST_POSTGRES_URL is not set: CI must run the PostgreSQL variants (scripts/test sets it)"
-            )
-        }
-        _ => {
-            eprintln!(
-                "note: ORGDESK_TEST_POSTGRES_URL is not set; skipping the PostgreSQL variant (run scripts/test)"
-            );
-            None
-        }
-    }
-}
-
-/// A fresh, empty PostgreSQL database for one test.
-pub async fn fresh_postgres_database(url: &str) -> String {
-    use sqlx::Connection;
-    let name = format!("orgdesk_test_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::PgConnection::connect(url)
-        .await
-        .expect("connect to the test PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
-    let base = url.rsplit_once('/').map(|(base, _)| base).unwrap_or(url);
-    format!("{base}/{name}")
-}
-
 pub struct TestServer {
     pub server: RunningServer,
     pub mailbox: PathBuf,
     pub http: reqwest::Client,
-    /// The PostgreSQL server and the test's database, dropped with the test.
-    postgres: Option<(String, String)>,
+    /// The test's PostgreSQL database, dropped with the test.
+    postgres: Option<TestDatabase>,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        let Some((url, name)) = self.postgres.take() else {
-            return;
-        };
-        // Drop runs inside the test's runtime: use a thread with its own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut conn)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -107,12 +51,8 @@ impl TestServer {
         let (database, postgres) = match postgres_server {
             None => (dir.path().join("orgdesk.db").display().to_string(), None),
             Some(server) => {
-                let database = fresh_postgres_database(&server).await;
-                let name = database
-                    .rsplit_once('/')
-                    .map(|(_, name)| name.to_owned())
-                    .unwrap_or_default();
-                (database, Some((server, name)))
+                let database = TestDatabase::create(&server).await;
+                (database.url.clone(), Some(database))
             }
         };
         let mailbox = dir.path().join("mailbox");
