@@ -14,8 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use orgdesk_domain::invariants::{self, MembershipChange};
 use orgdesk_domain::permission::{Action, Actor, OrgContext, TargetUser, can};
 use orgdesk_domain::wire::{
-    Member, MemberEdit, Mutation, MutationId, MutationKind, MutationOutcome, MutationResult, OrgId,
-    UserId,
+    Member, MemberEdit, MutationId, MutationKind, MutationOutcome, MutationResult, OrgId, UserId,
 };
 use orgdesk_domain::{Denied, ErrorCode, Role, Status, validate};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -715,18 +714,6 @@ impl Outbox<'_> {
         choose_batch(&self.cache.lock(), org, max, &sql, staged_from_row)
     }
 
-    /// [`Outbox::next_batch`] as it is sent: the same changes, without the base and projected
-    /// rows a `StagedChange` carries for display (two member decodes per change).
-    pub fn next_mutations(&self, org: OrgId, max: usize) -> Result<Vec<Mutation>> {
-        choose_batch(&self.cache.lock(), org, max, NEXT_MUTATIONS, |row| {
-            Ok(Mutation {
-                id: row.get(1)?,
-                base_version: row.get(2)?,
-                change: json_column(row, 4)?.ok_or_else(|| bad_column(4, "no change"))?,
-            })
-        })
-    }
-
     /// The next batch to send (the choice of [`Outbox::next_batch`]), marked sent in the same
     /// transaction, with each change as stored (see [`OutgoingBatch`]).
     pub fn take_batch(&self, org: OrgId, max: usize, now: DateTime<Utc>) -> Result<OutgoingBatch> {
@@ -749,17 +736,6 @@ impl Outbox<'_> {
             mark_sent(&tx, chosen.iter().map(|(id, ..)| id.as_str()), now)?;
             tx.commit()?;
             Ok(batch.finish())
-        })
-    }
-
-    /// Notes that a batch is about to be sent (for display; a resend is safe either way).
-    pub fn mark_sent(&self, ids: &[MutationId], now: DateTime<Utc>) -> Result<()> {
-        let mut conn = self.cache.lock();
-        with_relaxed_sync(&mut conn, |conn| {
-            let tx = conn.transaction()?;
-            mark_sent(&tx, ids.iter().map(String::as_str), now)?;
-            tx.commit()?;
-            Ok(())
         })
     }
 
@@ -1115,7 +1091,7 @@ mod tests {
     use super::*;
     use crate::cache::feed::tests::{access, member, page};
     use crate::cache::tests::temp_cache;
-    use orgdesk_domain::wire::{Change, ProfileEdit};
+    use orgdesk_domain::wire::{Change, Mutation, ProfileEdit};
 
     fn today() -> NaiveDate {
         "2026-11-23".parse().unwrap()
@@ -1342,7 +1318,16 @@ mod tests {
         outbox
             .stage(9, MutationKind::Restore { user_id: 3 }, today(), now())
             .unwrap();
-        let expected = outbox.next_mutations(9, 1000).unwrap();
+        let expected: Vec<Mutation> = outbox
+            .next_batch(9, 1000)
+            .unwrap()
+            .into_iter()
+            .map(|staged| Mutation {
+                id: staged.id,
+                base_version: staged.base_version,
+                change: staged.change,
+            })
+            .collect();
         let batch = outbox.take_batch(9, 1000, now()).unwrap();
         assert_eq!(batch.len(), 2, "one change per member per batch");
         let sent: orgdesk_domain::wire::MutationBatch = serde_json::from_str(batch.body()).unwrap();
