@@ -4,7 +4,7 @@
 //! N members straight into a fresh server database and serves it; the parent is the
 //! client, so its peak RSS (VmHWM) is the client's alone. Measured:
 //!   1. first sync of the org into an empty cache, search index included;
-//!   2. incremental pulls of 100 server-side changes (p50/p95 of `PULL_ROUNDS` rounds);
+//!   2. incremental pulls of `CHANGES_PER_ROUND` server-side changes (p50/p95 of `PULL_ROUNDS` rounds);
 //!   3. search over the cached org: 1-, 2-, 3-character prefixes and whole names;
 //!   4. push of 10,000 staged mutations (staging timed apart).
 //!
@@ -259,9 +259,25 @@ fn peak_rss_mb() -> f64 {
 /// Rounds of the incremental pull, timed end to end. With 30, the p95 was the second-worst
 /// sample and moved by 10 ms between runs; 150 rounds make it the 8th-worst.
 const PULL_ROUNDS: usize = 150;
-/// Rounds of the same pull timed apart (server answer, cache transaction). Both kinds of
-/// round edit 100 distinct members of the 20,000 the bench reads: 150 + 50 rounds use them all.
+/// Rounds of the same pull timed apart (server answer, cache transaction).
 const SPLIT_ROUNDS: usize = 50;
+/// Members a round edits on the server, each round its own.
+const CHANGES_PER_ROUND: usize = 100;
+
+/// The server-side edits of one pull round: `CHANGES_PER_ROUND` members of `users` no other
+/// round touches.
+fn round_batch(users: &[UserId], round: usize) -> MutationBatch {
+    MutationBatch {
+        mutations: users[round * CHANGES_PER_ROUND..(round + 1) * CHANGES_PER_ROUND]
+            .iter()
+            .map(|&user_id| Mutation {
+                id: uuid::Uuid::now_v7().to_string(),
+                base_version: None,
+                change: title_edit(user_id, &format!("Round {round}")),
+            })
+            .collect(),
+    }
+}
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -337,7 +353,8 @@ fn client(members: usize) {
             .roster(
                 org,
                 &orgdesk_client::RosterQuery {
-                    limit: Some(20_000),
+                    // Every pull round's members, and the 10,000 pushed after them.
+                    limit: Some(((PULL_ROUNDS + SPLIT_ROUNDS) * CHANGES_PER_ROUND) as u32),
                     ..Default::default()
                 },
             )
@@ -347,17 +364,7 @@ fn client(members: usize) {
             .collect();
         let mut pulls = Vec::new();
         for round in 0..PULL_ROUNDS {
-            let batch = MutationBatch {
-                mutations: users[round * 100..(round + 1) * 100]
-                    .iter()
-                    .map(|&user_id| Mutation {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        base_version: None,
-                        change: title_edit(user_id, &format!("Round {round}")),
-                    })
-                    .collect(),
-            };
-            admin.push(org, &batch).await.unwrap();
+            admin.push(org, &round_batch(&users, round)).await.unwrap();
             let started = Instant::now();
             let pulled = ChangeFeed {
                 api: &api,
@@ -368,7 +375,7 @@ fn client(members: usize) {
             .await
             .unwrap();
             pulls.push(started.elapsed());
-            assert_eq!(pulled, 100);
+            assert_eq!(pulled, CHANGES_PER_ROUND);
         }
         println!(
             "incremental pull of 100 changes: p50 {:.1} ms, p95 {:.1} ms ({PULL_ROUNDS} rounds)",
@@ -378,17 +385,7 @@ fn client(members: usize) {
         // The same, split: the server's answer (HTTP + decode) and the cache's transaction.
         let (mut fetches, mut applies) = (Vec::new(), Vec::new());
         for round in PULL_ROUNDS..PULL_ROUNDS + SPLIT_ROUNDS {
-            let batch = MutationBatch {
-                mutations: users[round * 100..(round + 1) * 100]
-                    .iter()
-                    .map(|&user_id| Mutation {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        base_version: None,
-                        change: title_edit(user_id, &format!("Round {round}")),
-                    })
-                    .collect(),
-            };
-            admin.push(org, &batch).await.unwrap();
+            admin.push(org, &round_batch(&users, round)).await.unwrap();
             let cursor = profile.cache.org(org).unwrap().unwrap().cursor;
             let started = Instant::now();
             let page = api.changes(org, &cursor, sync::PAGE_LIMIT).await.unwrap();
