@@ -456,7 +456,8 @@ fn client(members: usize) {
         let staging = started.elapsed();
         // sync::push's loop, timed in its parts.
         let started = Instant::now();
-        let (mut server, mut local, mut applied) = (Duration::ZERO, Duration::ZERO, 0);
+        let (mut server, mut reads, mut records, mut applied) =
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0);
         loop {
             let t = Instant::now();
             let batch = profile
@@ -467,7 +468,7 @@ fn client(members: usize) {
             if batch.is_empty() {
                 break;
             }
-            local += t.elapsed();
+            reads += t.elapsed();
             let t = Instant::now();
             let results = api.push_batch(org, &batch).await.unwrap();
             server += t.elapsed();
@@ -478,15 +479,17 @@ fn client(members: usize) {
                 .record_results(org, &results.results, Utc::now())
                 .unwrap()
                 .applied;
-            local += t.elapsed();
+            records += t.elapsed();
         }
         let push = started.elapsed();
         assert_eq!(applied, count);
         println!(
-            "push of {count} mutations: {:.0} ms = server {:.0} ms + client {:.0} ms (staging them, checked offline: {:.0} ms)",
+            "push of {count} mutations: {:.0} ms = server {:.0} ms + client {:.0} ms (reads {:.0} + records {:.0}) (staging them, checked offline: {:.0} ms)",
             ms(push),
             ms(server),
-            ms(local),
+            ms(reads + records),
+            ms(reads),
+            ms(records),
             ms(staging)
         );
         println!("client peak RSS over the whole run: {:.0} MB", peak_rss_mb());
