@@ -112,11 +112,17 @@ async fn a_staged_import_is_fixed_row_by_row_confirmed_pushed_and_reported(backe
     );
     let before = reopened.import_report(staged.id).unwrap();
     assert_eq!(before.counts.not_sent, 3);
+    assert_eq!(reopened.import_counts(staged.id).unwrap(), before.counts);
 
-    let report = push_import(&admin.api, &reopened, staged.id, &mut |_| {})
+    let pushed = push_import(&admin.api, &reopened, staged.id, &mut |_| {})
         .await
         .unwrap();
-    assert!(report.complete());
+    assert!(pushed.complete());
+    let report = reopened.import_report(staged.id).unwrap();
+    assert_eq!(
+        pushed.counts, report.counts,
+        "the push's counts are the report's"
+    );
     assert_eq!(
         report
             .results
@@ -186,10 +192,14 @@ async fn the_multi_row_form_goes_through_the_same_staging() {
         .cache
         .confirm_import(staged.id, Utc::now())
         .unwrap();
-    let report = push_import(&user_admin.api, &user_admin.cache, staged.id, &mut |_| {})
+    let pushed = push_import(&user_admin.api, &user_admin.cache, staged.id, &mut |_| {})
         .await
         .unwrap();
-    assert_eq!(report.counts.created, 1);
+    assert_eq!((pushed.counts.created, pushed.counts.failed), (1, 2));
+    assert_eq!(
+        pushed.counts,
+        user_admin.cache.import_report(staged.id).unwrap().counts
+    );
     let new = world.client(ADMIN).await;
     let member = new
         .cache

@@ -222,10 +222,12 @@ async fn an_edited_export_imports_back_as_exactly_the_edited_updates(backend: Ba
     assert_eq!(staged.counts.unchanged, 21);
 
     admin.cache.confirm_import(staged.id, Utc::now()).unwrap();
-    let report = push_import(&admin.api, &admin.cache, staged.id, &mut |_| {})
+    let pushed = push_import(&admin.api, &admin.cache, staged.id, &mut |_| {})
         .await
         .unwrap();
-    assert!(report.complete());
+    assert!(pushed.complete());
+    let report = admin.cache.import_report(staged.id).unwrap();
+    assert_eq!(pushed.counts, report.counts);
     assert_eq!(
         (
             report.counts.updated,

@@ -8,8 +8,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use orgdesk_client::cache::roster::RosterQuery;
 use orgdesk_client::export::ExportFormat;
 use orgdesk_client::import::{
-    FieldChange, ImportId, ImportReport, RowPlan, StageOptions, StagedImport, StagedRow,
-    push_import,
+    FieldChange, ImportId, ImportReport, ReportCounts, RowPlan, StageOptions, StagedImport,
+    StagedRow, push_import,
 };
 use orgdesk_client::sync::SyncProgress;
 use orgdesk_client::{CachedOrg, Profile};
@@ -251,11 +251,11 @@ pub async fn run(
             if let Some(bar) = bar {
                 bar.finish_and_clear();
             }
-            let result = pushed?;
+            let pushed = pushed?;
             if let Some(path) = &report {
-                write_file(path, &report_bytes(&result, path)?)?;
+                write_file(path, &report_bytes(&cache.import_report(id)?, path)?)?;
             }
-            print(json, &result, || describe_report(&result))
+            print(json, &pushed, || describe_counts(&pushed.counts))
         }
         ImportCommand::Report { out, import } => {
             let id = import_id(profile, &org, import)?;
@@ -373,7 +373,10 @@ fn describe_change(change: &FieldChange) -> String {
 }
 
 fn describe_report(report: &ImportReport) -> String {
-    let c = &report.counts;
+    describe_counts(&report.counts)
+}
+
+fn describe_counts(c: &ReportCounts) -> String {
     let mut text = format!(
         "{} created, {} updated, {} unchanged, {} failed, {} dropped\n",
         c.created, c.updated, c.unchanged, c.failed, c.dropped

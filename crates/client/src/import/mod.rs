@@ -1038,24 +1038,83 @@ fn row_result(outcomes: &[Outcome], done: &str, counts: &mut ReportCounts) -> St
     "resolved in the outbox".to_owned()
 }
 
+/// What a push left of an import: the report's counts, without its rows (the report file
+/// is [`Cache::import_report`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PushedImport {
+    pub import_id: ImportId,
+    pub counts: ReportCounts,
+}
+
+impl PushedImport {
+    /// Whether every row has its final result.
+    pub fn complete(&self) -> bool {
+        self.counts.not_sent == 0
+    }
+}
+
 /// Sends the org's pending changes (the import's among them, in staging order) and
-/// returns the import's report. Safe to run again after any interruption: ids were fixed
-/// at confirmation, so a resent row gets its stored result.
+/// returns what became of the import's rows. Safe to run again after any interruption:
+/// ids were fixed at confirmation, so a resent row gets its stored result.
 pub async fn push_import(
     api: &Api,
     cache: &Cache,
     id: ImportId,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
-) -> Result<ImportReport> {
-    let import = cache.run(move |c| c.staged_import(id)).await?;
-    if import.state != ImportState::Confirmed {
+) -> Result<PushedImport> {
+    let (org, state) = cache.run(move |c| import_state(&c.lock(), id)).await?;
+    if state != ImportState::Confirmed {
         return Err(Error::Invalid(format!(
             "import {id} is not confirmed yet: review it and confirm it first"
         )));
     }
-    sync::push(api, cache, import.org_id, progress).await?;
-    cache.run(move |c| c.import_report(id)).await
+    sync::push(api, cache, org, progress).await?;
+    let counts = cache.run(move |c| c.import_counts(id)).await?;
+    Ok(PushedImport {
+        import_id: id,
+        counts,
+    })
 }
+
+/// An import's org and state, without its rows.
+fn import_state(conn: &Connection, id: ImportId) -> Result<(OrgId, ImportState)> {
+    let (org, state) = conn
+        .query_row(
+            "SELECT org_id, state FROM imports WHERE id = ?1",
+            params![id],
+            |row| Ok((row.get::<_, OrgId>(0)?, row.get::<_, String>(1)?)),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("no staged import {id}")))?;
+    let state = if state == ImportState::Confirmed.as_str() {
+        ImportState::Confirmed
+    } else {
+        ImportState::Staged
+    };
+    Ok((org, state))
+}
+
+/// The counts of [`Cache::import_report`] in one aggregate query: each create or update
+/// row's outcome from its mutations' outbox states, by `row_result`'s rules (rejected or
+/// in conflict: failed; else any pending: not sent; all applied: done; else resolved in
+/// the outbox: failed).
+const IMPORT_COUNTS: &str = "
+SELECT plan, outcome, count(*) FROM (
+    SELECT r.plan AS plan,
+           CASE WHEN r.plan NOT IN ('create', 'update') THEN NULL
+                WHEN count(o.id) = 0 OR ?2 = 0 THEN 'not_sent'
+                WHEN sum(o.state IN ('rejected', 'conflict')) > 0 THEN 'failed'
+                WHEN sum(o.state = 'pending') > 0 THEN 'not_sent'
+                WHEN sum(o.state = 'applied') = count(o.id) THEN 'done'
+                ELSE 'failed'
+           END AS outcome
+    FROM import_rows r
+    LEFT JOIN import_mutations m ON m.import_id = r.import_id AND m.row_number = r.row_number
+    LEFT JOIN outbox o ON o.id = m.mutation_id
+    WHERE r.import_id = ?1
+    GROUP BY r.row_number
+)
+GROUP BY plan, outcome";
 
 impl Cache {
     /// The org's custom property definitions (the template's `prop:` columns).
@@ -1064,6 +1123,30 @@ impl Cache {
         org: OrgId,
     ) -> Result<Vec<orgdesk_domain::import::PropertyDefinition>> {
         property_definitions(&self.lock(), org)
+    }
+
+    /// What became of an import's rows so far: the counts of [`Cache::import_report`],
+    /// without reading the rows' cells or building the report.
+    pub fn import_counts(&self, id: ImportId) -> Result<ReportCounts> {
+        let conn = self.lock();
+        let (_, state) = import_state(&conn, id)?;
+        let mut counts = ReportCounts::default();
+        let mut stmt = conn.prepare_cached(IMPORT_COUNTS)?;
+        let mut rows = stmt.query(params![id, state == ImportState::Confirmed])?;
+        while let Some(row) = rows.next()? {
+            let count = usize::try_from(row.get::<_, i64>(2)?).unwrap_or(0);
+            let outcome: Option<String> = row.get(1)?;
+            let counter = match (str_at(row, 0)?, outcome.as_deref()) {
+                ("unchanged", _) => &mut counts.unchanged,
+                ("dropped", _) => &mut counts.dropped,
+                ("create", Some("done")) => &mut counts.created,
+                ("update", Some("done")) => &mut counts.updated,
+                (_, Some("not_sent")) => &mut counts.not_sent,
+                _ => &mut counts.failed,
+            };
+            *counter += count;
+        }
+        Ok(counts)
     }
 
     /// An import's mutations in the outbox, and how many still wait for a result: the
@@ -1081,5 +1164,92 @@ impl Cache {
             usize::try_from(total).unwrap_or(0),
             usize::try_from(open).unwrap_or(0),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::META_ACCOUNT_ID;
+    use crate::cache::feed::tests::{access, member, page};
+    use crate::cache::tests::temp_cache;
+    use orgdesk_domain::import::template_headers;
+    use orgdesk_domain::wire::Change;
+
+    fn now() -> DateTime<Utc> {
+        "2026-11-23T06:00:00Z".parse().unwrap()
+    }
+
+    /// An org 9 where I (1) am the admin, with a form import of five new members and one
+    /// bad row staged.
+    fn staged_form() -> (tempfile::TempDir, Cache, ImportId) {
+        let (dir, cache) = temp_cache();
+        cache.set_meta(META_ACCOUNT_ID, "1").unwrap();
+        cache
+            .replace_org_list(&[access(9, Role::Admin, 1)], now())
+            .unwrap();
+        let me = Change::Member(Box::new(member(1, "Me", "Admin", Role::Admin)));
+        cache
+            .apply_page(9, &page(vec![me], "c1", false), now())
+            .unwrap();
+        let headers = template_headers(&[]);
+        let column = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.starts_with(name))
+                .unwrap_or_else(|| panic!("{name} in {headers:?}"))
+        };
+        let row = |email: &str| {
+            let mut cells = vec![String::new(); headers.len()];
+            cells[column("Email")] = email.to_owned();
+            cells[column("Role")] = "member".to_owned();
+            cells
+        };
+        let rows: Vec<Vec<String>> = ["a", "b", "c", "d", "e", "not an email"]
+            .iter()
+            .map(|name| row(&format!("{name}@client.example")))
+            .collect();
+        let staged = cache
+            .stage_form(9, &headers, &rows, now().date_naive(), now())
+            .unwrap();
+        (dir, cache, staged.id)
+    }
+
+    #[test]
+    fn the_counts_of_a_push_are_the_report_s_in_every_outbox_state() {
+        let (_dir, cache, id) = staged_form();
+        let staged = cache.import_report(id).unwrap().counts;
+        assert_eq!(
+            (staged.not_sent, staged.failed),
+            (5, 1),
+            "{:?}",
+            cache.import_report(id).unwrap().results
+        );
+        assert_eq!(cache.import_counts(id).unwrap(), staged);
+
+        cache.confirm_import(id, now()).unwrap();
+        // The five mutations, in staging order: applied, rejected, in conflict, resolved
+        // by the user, still pending.
+        cache
+            .lock()
+            .execute_batch(
+                "UPDATE outbox SET state = 'applied' WHERE seq = (SELECT min(seq) FROM outbox);
+                 UPDATE outbox SET state = 'rejected', result_code = 'email_taken'
+                     WHERE seq = (SELECT min(seq) + 1 FROM outbox);
+                 UPDATE outbox SET state = 'conflict' WHERE seq = (SELECT min(seq) + 2 FROM outbox);
+                 UPDATE outbox SET state = 'resolved' WHERE seq = (SELECT min(seq) + 3 FROM outbox);",
+            )
+            .unwrap();
+        let counts = cache.import_counts(id).unwrap();
+        assert_eq!(
+            counts,
+            ReportCounts {
+                created: 1,
+                failed: 4,
+                not_sent: 1,
+                ..ReportCounts::default()
+            }
+        );
+        assert_eq!(cache.import_report(id).unwrap().counts, counts);
     }
 }
