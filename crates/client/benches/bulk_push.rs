@@ -130,7 +130,7 @@ async fn bench(rows: usize) {
         let t = Instant::now();
         let batch = cache
             .outbox()
-            .take_batch(org, MAX_MUTATIONS_PER_BATCH, Utc::now())
+            .take_batch(org, MAX_MUTATIONS_PER_BATCH)
             .unwrap();
         if batch.is_empty() {
             break;
@@ -192,7 +192,7 @@ async fn bench(rows: usize) {
         let t = Instant::now();
         let batch = cache
             .outbox()
-            .take_batch(org, MAX_MUTATIONS_PER_BATCH, Utc::now())
+            .take_batch(org, MAX_MUTATIONS_PER_BATCH)
             .unwrap();
         if batch.is_empty() {
             break;

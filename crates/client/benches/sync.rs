@@ -463,7 +463,7 @@ fn client(members: usize) {
             let batch = profile
                 .cache
                 .outbox()
-                .take_batch(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH, Utc::now())
+                .take_batch(org, orgdesk_domain::wire::MAX_MUTATIONS_PER_BATCH)
                 .unwrap();
             if batch.is_empty() {
                 break;

@@ -603,19 +603,6 @@ fn with_relaxed_sync<T>(
     result
 }
 
-fn mark_sent<'a>(
-    conn: &Connection,
-    ids: impl Iterator<Item = &'a str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let ids = serde_json::to_string(&ids.collect::<Vec<_>>())?;
-    conn.prepare_cached(
-        "UPDATE outbox SET sent_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
-    )?
-    .execute(params![ids, timestamp(now)])?;
-    Ok(())
-}
-
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
@@ -714,29 +701,23 @@ impl Outbox<'_> {
         choose_batch(&self.cache.lock(), org, max, &sql, staged_from_row)
     }
 
-    /// The next batch to send (the choice of [`Outbox::next_batch`]), marked sent in the same
-    /// transaction, with each change as stored (see [`OutgoingBatch`]).
-    pub fn take_batch(&self, org: OrgId, max: usize, now: DateTime<Utc>) -> Result<OutgoingBatch> {
-        let mut conn = self.cache.lock();
-        // Only `sent_at`, which is for display, is written: no fsync for it (see
-        // `with_relaxed_sync`).
-        with_relaxed_sync(&mut conn, |conn| {
-            let tx = conn.transaction()?;
-            let chosen = choose_batch(&tx, org, max, NEXT_MUTATIONS, |row| {
-                Ok((
-                    row.get::<_, MutationId>(1)?,
-                    row.get::<_, Option<i64>>(2)?,
-                    row.get::<_, String>(4)?,
-                ))
-            })?;
-            let mut batch = OutgoingBatch::default();
-            for (id, base_version, change) in &chosen {
-                batch.push(id, *base_version, change)?;
-            }
-            mark_sent(&tx, chosen.iter().map(|(id, ..)| id.as_str()), now)?;
-            tx.commit()?;
-            Ok(batch.finish())
-        })
+    /// The next batch to send (the choice of [`Outbox::next_batch`]), with each change as
+    /// stored (see [`OutgoingBatch`]). Reads only: a change stays pending until its result
+    /// is recorded, and sending it again is safe.
+    pub fn take_batch(&self, org: OrgId, max: usize) -> Result<OutgoingBatch> {
+        let conn = self.cache.lock();
+        let chosen = choose_batch(&conn, org, max, NEXT_MUTATIONS, |row| {
+            Ok((
+                row.get::<_, MutationId>(1)?,
+                row.get::<_, Option<i64>>(2)?,
+                row.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut batch = OutgoingBatch::default();
+        for (id, base_version, change) in &chosen {
+            batch.push(id, *base_version, change)?;
+        }
+        Ok(batch.finish())
     }
 
     /// Records a batch's results in one transaction: applied changes update the cached row
@@ -1407,21 +1388,17 @@ mod tests {
                 change: staged.change,
             })
             .collect();
-        let batch = outbox.take_batch(9, 1000, now()).unwrap();
+        let batch = outbox.take_batch(9, 1000).unwrap();
         assert_eq!(batch.len(), 2, "one change per member per batch");
         let sent: orgdesk_domain::wire::MutationBatch = serde_json::from_str(batch.body()).unwrap();
         assert_eq!(sent.mutations, expected);
         assert_eq!(sent.mutations[1].base_version, Some(1));
-        let marked: i64 = cache
-            .lock()
-            .query_row(
-                "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL",
-                [],
-                |row| row.get(0),
-            )
-            .unwrap();
-        assert_eq!(marked, 2, "the sent ones are marked, the held one is not");
-        assert!(outbox.take_batch(77, 1000, now()).unwrap().is_empty());
+        assert_eq!(
+            outbox.take_batch(9, 1000).unwrap().body(),
+            batch.body(),
+            "unanswered, the same batch goes again"
+        );
+        assert!(outbox.take_batch(77, 1000).unwrap().is_empty());
     }
 
     #[test]

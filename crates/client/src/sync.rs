@@ -235,10 +235,7 @@ async fn push_batches(
     let mut total = BatchOutcome::default();
     loop {
         let batch = cache
-            .run(move |c| {
-                c.outbox()
-                    .take_batch(org, MAX_MUTATIONS_PER_BATCH, Utc::now())
-            })
+            .run(move |c| c.outbox().take_batch(org, MAX_MUTATIONS_PER_BATCH))
             .await?;
         if batch.is_empty() {
             break;

@@ -24,6 +24,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("migrations/0002_outbox_by_member.sql")),
     (3, include_str!("migrations/0003_imports.sql")),
     (4, include_str!("migrations/0004_fts_prefix_2_3.sql")),
+    (5, include_str!("migrations/0005_outbox_lean.sql")),
 ];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load
