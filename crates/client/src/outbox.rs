@@ -1568,6 +1568,49 @@ mod tests {
     }
 
     #[test]
+    fn a_change_to_fields_not_searched_leaves_the_search_index_alone() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let index = || -> (i64, i64) {
+            cache
+                .lock()
+                .query_row(
+                    "SELECT count(*), coalesce(sum(length(block)), 0) FROM member_fts_data",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .unwrap()
+        };
+        let before = index();
+        let suspend = outbox
+            .stage(9, MutationKind::Suspend { user_id: 3 }, today(), now())
+            .unwrap();
+        outbox
+            .record_results(9, &[applied(&suspend.id, 3, 2)], now())
+            .unwrap();
+        assert_eq!(
+            cache.member(9, 3).unwrap().unwrap().status,
+            Status::Suspended
+        );
+        assert_eq!(index(), before, "a status change is not reindexed");
+
+        let retitle = outbox
+            .stage(9, title(3, "Treasurer"), today(), now())
+            .unwrap();
+        outbox
+            .record_results(9, &[applied(&retitle.id, 3, 3)], now())
+            .unwrap();
+        assert_ne!(index(), before, "a title change is");
+        let found: Vec<UserId> = cache
+            .search(9, "Treasurer", 10)
+            .unwrap()
+            .iter()
+            .map(|hit| hit.member.id)
+            .collect();
+        assert_eq!(found, vec![3]);
+    }
+
+    #[test]
     fn two_applied_changes_to_one_member_in_a_batch_apply_and_rebase_in_order() {
         let (_dir, cache) = roster();
         let outbox = cache.outbox();

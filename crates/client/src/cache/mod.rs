@@ -25,11 +25,17 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("migrations/0003_imports.sql")),
     (4, include_str!("migrations/0004_fts_prefix_2_3.sql")),
     (5, include_str!("migrations/0005_outbox_lean.sql")),
+    (
+        6,
+        include_str!("migrations/0006_fts_update_when_searched.sql"),
+    ),
 ];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load
 /// (first sync, rebuild) and replaced by one `rebuild` at the end, which is several times
-/// faster than 100,000 trigger firings.
+/// faster than 100,000 trigger firings. An update reindexes a row only when a searched
+/// column changed: most changes (role, status, workspaces, sign-ins, other profile fields)
+/// leave them alone, and an upsert sets every column.
 const FTS_TRIGGERS: &str = "
 CREATE TRIGGER IF NOT EXISTS members_fts_insert AFTER INSERT ON members BEGIN
     INSERT INTO member_fts (rowid, search_name, email, title, company)
@@ -39,7 +45,10 @@ CREATE TRIGGER IF NOT EXISTS members_fts_delete AFTER DELETE ON members BEGIN
     INSERT INTO member_fts (member_fts, rowid, search_name, email, title, company)
     VALUES ('delete', old.rowid, old.search_name, old.email, old.title, old.company);
 END;
-CREATE TRIGGER IF NOT EXISTS members_fts_update AFTER UPDATE ON members BEGIN
+CREATE TRIGGER IF NOT EXISTS members_fts_update AFTER UPDATE ON members
+WHEN old.search_name IS NOT new.search_name OR old.email IS NOT new.email
+     OR old.title IS NOT new.title OR old.company IS NOT new.company
+BEGIN
     INSERT INTO member_fts (member_fts, rowid, search_name, email, title, company)
     VALUES ('delete', old.rowid, old.search_name, old.email, old.title, old.company);
     INSERT INTO member_fts (rowid, search_name, email, title, company)
