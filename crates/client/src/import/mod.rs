@@ -24,7 +24,7 @@ use orgdesk_domain::import::{
     result_report_csv, result_report_xlsx,
 };
 use orgdesk_domain::wire::{MutationKind, OrgId, UserId};
-use plan::{OrgFacts, Planned, Planner, duplicate};
+use plan::{CachedMembers, OrgFacts, Planned, Planner, duplicate};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -371,7 +371,7 @@ fn plan_import(
     kept: &Kept,
     today: NaiveDate,
 ) -> Result<(Summary, Vec<RowRecord>)> {
-    let mut facts = OrgFacts::load(conn, org)?;
+    let facts = OrgFacts::load(conn, org)?;
     let options = ImportOptions {
         properties: &facts.properties,
         workspaces: Some(&facts.workspace_list),
@@ -417,15 +417,16 @@ fn plan_import(
         }
     }
 
-    let emails: HashSet<&str> = parsed.valid_rows().map(|r| r.email.as_str()).collect();
-    facts.load_members(conn, org, &emails)?;
-    let mut planner = Planner::new(&facts, &parsed);
+    let mut emails: HashSet<&str> = HashSet::with_capacity(parsed.rows.len());
+    emails.extend(parsed.valid_rows().map(|r| r.email.as_str()));
+    let members = CachedMembers::load(conn, org, &emails)?;
+    let mut planner = Planner::new(&facts, &parsed, &members);
     let email_header = parsed
         .columns
         .iter()
         .find(|c| c.column == Column::Email)
         .map_or_else(|| Column::Email.name(), |c| c.header.clone());
-    let mut seen = BTreeMap::new();
+    let mut seen = HashMap::with_capacity(parsed.rows.len());
     let mut records = Vec::with_capacity(parsed.rows.len());
     for row in &parsed.rows {
         let number = row.row_number();
@@ -447,7 +448,7 @@ fn plan_import(
                     mutations: Vec::new(),
                 },
             ),
-            ParsedRow::Valid(valid) => match duplicate(&mut seen, valid, email_header.clone()) {
+            ParsedRow::Valid(valid) => match duplicate(&mut seen, valid, &email_header) {
                 Some(error) => (
                     valid.email.clone(),
                     Planned {
@@ -458,7 +459,7 @@ fn plan_import(
                         mutations: Vec::new(),
                     },
                 ),
-                None => (valid.email.clone(), planner.plan(valid)),
+                None => (valid.email.clone(), planner.plan(valid)?),
             },
         };
         records.push(RowRecord {
@@ -506,33 +507,55 @@ fn renumber(row: &mut ParsedRow, number: u32) {
     }
 }
 
+/// Variables per row of `import_rows` after the import id, which every row shares (`?1`).
+const ROW_VALUES: usize = 9;
+/// Rows per multi-row insert: 1,000 × 9 variables, well below SQLite's limit of 32,766.
+/// A statement per row cost more in statement overhead than the rows took to write.
+const ROWS_PER_INSERT: usize = 1_000;
+
 fn write_rows(conn: &Connection, id: ImportId, records: &[RowRecord]) -> Result<()> {
     conn.execute("DELETE FROM import_rows WHERE import_id = ?1", params![id])?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO import_rows
-             (import_id, row_number, email, cells, edited, dropped, plan, detail, user_id, mutations)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    for record in records {
-        stmt.execute(params![
-            id,
-            record.row_number,
-            record.email,
-            record
-                .cells
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()?
-                .unwrap_or_default(),
-            record.edited,
-            record.dropped,
-            record.planned.plan.kind(),
-            serde_json::to_string(&record.planned.plan)?,
-            record.planned.user_id,
-            serde_json::to_string(&record.planned.mutations)?,
-        ])?;
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        // Full chunks share one cached statement; only the last one is prepared apart.
+        let mut stmt = conn.prepare_cached(&insert_rows_sql(chunk.len()))?;
+        stmt.raw_bind_parameter(1, id)?;
+        for (n, record) in chunk.iter().enumerate() {
+            bind_row(&mut stmt, 2 + n * ROW_VALUES, record)?;
+        }
+        stmt.raw_execute()?;
     }
     Ok(())
+}
+
+/// Binds one record's values from variable `first` on, in `insert_rows_sql`'s column order.
+fn bind_row(stmt: &mut rusqlite::Statement<'_>, first: usize, record: &RowRecord) -> Result<()> {
+    let cells = record
+        .cells
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?
+        .unwrap_or_default();
+    stmt.raw_bind_parameter(first, record.row_number)?;
+    stmt.raw_bind_parameter(first + 1, &record.email)?;
+    stmt.raw_bind_parameter(first + 2, cells)?;
+    stmt.raw_bind_parameter(first + 3, record.edited)?;
+    stmt.raw_bind_parameter(first + 4, record.dropped)?;
+    stmt.raw_bind_parameter(first + 5, record.planned.plan.kind())?;
+    stmt.raw_bind_parameter(first + 6, serde_json::to_string(&record.planned.plan)?)?;
+    stmt.raw_bind_parameter(first + 7, record.planned.user_id)?;
+    stmt.raw_bind_parameter(first + 8, serde_json::to_string(&record.planned.mutations)?)?;
+    Ok(())
+}
+
+/// The insert of `rows` rows of `import_rows`, all of import `?1`.
+fn insert_rows_sql(rows: usize) -> String {
+    let row = (0..ROW_VALUES).fold(String::from("(?1"), |row, _| row + ", ?") + ")";
+    format!(
+        "INSERT INTO import_rows
+             (import_id, row_number, email, cells, edited, dropped, plan, detail, user_id, mutations)
+         VALUES {}",
+        vec![row; rows].join(", ")
+    )
 }
 
 fn import_header(conn: &Connection, id: ImportId) -> Result<StagedImport> {

@@ -14,14 +14,13 @@ use orgdesk_domain::wire::{
 };
 use orgdesk_domain::{Denied, ErrorCode, Role, Status};
 use rusqlite::{Connection, params};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 /// What the planner needs of the org, read once from the cache.
 pub(crate) struct OrgFacts {
     actor: Actor,
     context: OrgContext,
-    /// Cached members whose email is in the file, by lower-cased email.
-    members: HashMap<String, Member>,
     active_admins: usize,
     workspace_ids: HashMap<String, WorkspaceId>,
     workspace_names: HashMap<WorkspaceId, String>,
@@ -57,7 +56,6 @@ impl OrgFacts {
         Ok(OrgFacts {
             actor,
             context,
-            members: HashMap::new(),
             active_admins: usize::try_from(active_admins).unwrap_or(0),
             workspace_ids: workspaces
                 .iter()
@@ -69,29 +67,49 @@ impl OrgFacts {
         })
     }
 
-    /// Reads the cached members the file names. One scan of the org's rows: only the
-    /// matching ones are deserialised, which is most of the cost at 100,000 rows.
-    pub(crate) fn load_members(
-        &mut self,
+    pub(crate) fn workspace_name(&self, id: WorkspaceId) -> Option<&str> {
+        self.workspace_names.get(&id).map(String::as_str)
+    }
+}
+
+/// The cached members the file names, kept as their stored JSON and decoded one at a time
+/// when the planner reaches their row. Decoding them all up front built a map of 100,000
+/// whole `Member`s (its growth copied and page-faulted hundreds of MB) only to drop it after
+/// planning; one member at a time reuses the same few allocations.
+pub(crate) struct CachedMembers<'f> {
+    /// The `data` column of every matching member, back to back.
+    json: String,
+    /// Where each member's JSON lies in `json`, by lower-cased email (borrowed from the rows).
+    by_email: HashMap<&'f str, Range<usize>>,
+}
+
+impl<'f> CachedMembers<'f> {
+    /// One scan of the org's rows, keeping those whose email is in `emails`.
+    pub(crate) fn load(
         conn: &Connection,
         org: OrgId,
-        emails: &HashSet<&str>,
-    ) -> Result<()> {
+        emails: &HashSet<&'f str>,
+    ) -> Result<CachedMembers<'f>> {
         let mut stmt =
             conn.prepare_cached("SELECT email_lc, data FROM members WHERE org_id = ?1")?;
         let mut rows = stmt.query(params![org])?;
+        let mut json = String::new();
+        let mut by_email = HashMap::with_capacity(emails.len());
         while let Some(row) = rows.next()? {
-            let email = super::str_at(row, 0)?;
-            if emails.contains(email) {
-                let member = decode_member(super::str_at(row, 1)?)?;
-                self.members.insert(email.to_owned(), member);
+            if let Some(email) = emails.get(super::str_at(row, 0)?) {
+                let start = json.len();
+                json.push_str(super::str_at(row, 1)?);
+                by_email.insert(*email, start..json.len());
             }
         }
-        Ok(())
+        Ok(CachedMembers { json, by_email })
     }
 
-    pub(crate) fn workspace_name(&self, id: WorkspaceId) -> Option<&str> {
-        self.workspace_names.get(&id).map(String::as_str)
+    fn get(&self, email: &str) -> Result<Option<Member>> {
+        let Some(range) = self.by_email.get(email) else {
+            return Ok(None);
+        };
+        Ok(Some(decode_member(&self.json[range.clone()])?))
     }
 }
 
@@ -119,14 +137,20 @@ impl Planned {
 pub(crate) struct Planner<'a> {
     facts: &'a OrgFacts,
     parsed: &'a ParsedImport,
+    members: &'a CachedMembers<'a>,
     active_admins: usize,
 }
 
 impl<'a> Planner<'a> {
-    pub(crate) fn new(facts: &'a OrgFacts, parsed: &'a ParsedImport) -> Self {
+    pub(crate) fn new(
+        facts: &'a OrgFacts,
+        parsed: &'a ParsedImport,
+        members: &'a CachedMembers<'a>,
+    ) -> Self {
         Planner {
             facts,
             parsed,
+            members,
             active_admins: facts.active_admins,
         }
     }
@@ -156,11 +180,11 @@ impl<'a> Planner<'a> {
             .collect()
     }
 
-    pub(crate) fn plan(&mut self, row: &ImportRow) -> Planned {
-        match self.facts.members.get(&row.email) {
+    pub(crate) fn plan(&mut self, row: &ImportRow) -> Result<Planned> {
+        Ok(match self.members.get(&row.email)? {
             None => self.create(row),
-            Some(member) => self.update(row, member),
-        }
+            Some(member) => self.update(row, &member),
+        })
     }
 
     fn create(&self, row: &ImportRow) -> Planned {
@@ -435,21 +459,21 @@ fn cell_text(value: &serde_json::Value) -> String {
 
 /// Rows are planned against each other too: an email twice among edited rows is caught
 /// here (the parser catches it within the file as read).
-pub(crate) fn duplicate(
-    seen: &mut BTreeMap<String, u32>,
-    row: &ImportRow,
-    header: String,
+pub(crate) fn duplicate<'r>(
+    seen: &mut HashMap<&'r str, u32>,
+    row: &'r ImportRow,
+    header: &str,
 ) -> Option<RowError> {
-    match seen.get(&row.email) {
+    match seen.get(row.email.as_str()) {
         Some(first) if *first != row.row_number => Some(RowError {
             row: row.row_number,
-            column: header,
+            column: header.to_owned(),
             code: ErrorCode::InvalidInput,
             reason: format!("{} is already in row {first}", row.email),
         }),
         Some(_) => None,
         None => {
-            seen.insert(row.email.clone(), row.row_number);
+            seen.insert(&row.email, row.row_number);
             None
         }
     }
