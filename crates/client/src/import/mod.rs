@@ -559,6 +559,46 @@ fn insert_rows_sql(rows: usize) -> String {
 }
 
 fn import_header(conn: &Connection, id: ImportId) -> Result<StagedImport> {
+    let counts = plan_counts(conn, id)?;
+    header_with_counts(conn, id, counts)
+}
+
+/// How many of an import's rows each plan has, as stored.
+fn plan_counts(conn: &Connection, id: ImportId) -> Result<PlanCounts> {
+    let mut counts = PlanCounts::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT plan, count(*) FROM import_rows WHERE import_id = ?1 GROUP BY plan",
+    )?;
+    let mut rows = stmt.query(params![id])?;
+    while let Some(row) = rows.next()? {
+        let count = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
+        match str_at(row, 0)? {
+            "create" => counts.create = count,
+            "update" => counts.update = count,
+            "unchanged" => counts.unchanged = count,
+            "error" => counts.error = count,
+            _ => counts.dropped = count,
+        }
+    }
+    Ok(counts)
+}
+
+/// The same counts from the records just written: staging need not read them back.
+fn counted(records: &[RowRecord]) -> PlanCounts {
+    let mut counts = PlanCounts::default();
+    for record in records {
+        match record.planned.plan {
+            RowPlan::Create { .. } => counts.create += 1,
+            RowPlan::Update { .. } => counts.update += 1,
+            RowPlan::Unchanged => counts.unchanged += 1,
+            RowPlan::Error { .. } => counts.error += 1,
+            RowPlan::Dropped => counts.dropped += 1,
+        }
+    }
+    counts
+}
+
+fn header_with_counts(conn: &Connection, id: ImportId, counts: PlanCounts) -> Result<StagedImport> {
     let (org_id, file_name, state, staged_at, confirmed_at, summary) = conn
         .query_row(
             "SELECT org_id, file_name, state, staged_at, confirmed_at, summary
@@ -578,21 +618,6 @@ fn import_header(conn: &Connection, id: ImportId) -> Result<StagedImport> {
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("no staged import {id}")))?;
     let summary: Summary = serde_json::from_str(&summary)?;
-    let mut counts = PlanCounts::default();
-    let mut stmt = conn.prepare_cached(
-        "SELECT plan, count(*) FROM import_rows WHERE import_id = ?1 GROUP BY plan",
-    )?;
-    let mut rows = stmt.query(params![id])?;
-    while let Some(row) = rows.next()? {
-        let count = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
-        match str_at(row, 0)? {
-            "create" => counts.create = count,
-            "update" => counts.update = count,
-            "unchanged" => counts.unchanged = count,
-            "error" => counts.error = count,
-            _ => counts.dropped = count,
-        }
-    }
     Ok(StagedImport {
         id,
         org_id,
@@ -700,7 +725,7 @@ impl Cache {
         )?;
         let id = tx.last_insert_rowid();
         write_rows(&tx, id, &records)?;
-        let header = import_header(&tx, id)?;
+        let header = header_with_counts(&tx, id, counted(&records))?;
         tx.commit()?;
         Ok(header)
     }

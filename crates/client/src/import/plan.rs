@@ -21,7 +21,6 @@ use std::ops::Range;
 pub(crate) struct OrgFacts {
     actor: Actor,
     context: OrgContext,
-    active_admins: usize,
     workspace_ids: HashMap<String, WorkspaceId>,
     workspace_names: HashMap<WorkspaceId, String>,
     pub properties: Vec<PropertyDefinition>,
@@ -48,15 +47,9 @@ impl OrgFacts {
     pub(crate) fn load(conn: &Connection, org: OrgId) -> Result<OrgFacts> {
         let (actor, context) = actor(conn, org)?;
         let workspaces = cached_workspaces(conn, org)?;
-        let active_admins: i64 = conn.query_row(
-            "SELECT count(*) FROM members WHERE org_id = ?1 AND role = ?2 AND status = ?3",
-            params![org, Role::Admin.as_str(), Status::Active.as_str()],
-            |row| row.get(0),
-        )?;
         Ok(OrgFacts {
             actor,
             context,
-            active_admins: usize::try_from(active_admins).unwrap_or(0),
             workspace_ids: workspaces
                 .iter()
                 .map(|w| (w.name.to_lowercase(), w.id))
@@ -81,28 +74,40 @@ pub(crate) struct CachedMembers<'f> {
     json: String,
     /// Where each member's JSON lies in `json`, by lower-cased email (borrowed from the rows).
     by_email: HashMap<&'f str, Range<usize>>,
+    /// Of the whole org, not only the file's members: counted in the same scan.
+    active_admins: usize,
 }
 
 impl<'f> CachedMembers<'f> {
-    /// One scan of the org's rows, keeping those whose email is in `emails`.
+    /// One scan of the org's rows, keeping those whose email is in `emails` and counting
+    /// the active admins (a second scan of 100,000 rows cost as much as this one's test).
     pub(crate) fn load(
         conn: &Connection,
         org: OrgId,
         emails: &HashSet<&'f str>,
     ) -> Result<CachedMembers<'f>> {
-        let mut stmt =
-            conn.prepare_cached("SELECT email_lc, data FROM members WHERE org_id = ?1")?;
-        let mut rows = stmt.query(params![org])?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT email_lc, data, role = ?2 AND status = ?3 FROM members WHERE org_id = ?1",
+        )?;
+        let mut rows = stmt.query(params![org, Role::Admin.as_str(), Status::Active.as_str()])?;
         let mut json = String::new();
         let mut by_email = HashMap::with_capacity(emails.len());
+        let mut active_admins = 0;
         while let Some(row) = rows.next()? {
+            if row.get::<_, bool>(2)? {
+                active_admins += 1;
+            }
             if let Some(email) = emails.get(super::str_at(row, 0)?) {
                 let start = json.len();
                 json.push_str(super::str_at(row, 1)?);
                 by_email.insert(*email, start..json.len());
             }
         }
-        Ok(CachedMembers { json, by_email })
+        Ok(CachedMembers {
+            json,
+            by_email,
+            active_admins,
+        })
     }
 
     fn get(&self, email: &str) -> Result<Option<Member>> {
@@ -151,7 +156,7 @@ impl<'a> Planner<'a> {
             facts,
             parsed,
             members,
-            active_admins: facts.active_admins,
+            active_admins: members.active_admins,
         }
     }
 
