@@ -6,10 +6,10 @@ use super::{FieldChange, PlannedMutation, RowPlan};
 use crate::cache::roster::workspaces as cached_workspaces;
 use crate::error::Result;
 use crate::outbox::actor;
+use chrono::NaiveDate;
 use orgdesk_domain::import::{Column, ImportRow, ParsedImport, PropertyDefinition, RowError};
 use orgdesk_domain::invariants::{self, MembershipChange};
 use orgdesk_domain::permission::{Action, Actor, OrgContext, TargetUser, can};
-use chrono::NaiveDate;
 use orgdesk_domain::wire::{
     MemberEdit, MutationKind, NewMember, OrgId, Profile, ProfileEdit, PropertyValues, UserId,
     WorkspaceId,
@@ -622,7 +622,11 @@ mod tests {
             &cached.home_phone,
         ]
         .map(|t| t.as_deref().map(str::to_owned));
-        assert_eq!(read, texts(&profile), "profile texts, escaped ones included");
+        assert_eq!(
+            read,
+            texts(&profile),
+            "profile texts, escaped ones included"
+        );
         assert_eq!(
             (cached.id, cached.email.as_ref(), cached.role, cached.status),
             (7, "ann@example.com", Role::Guest, Status::Active)
