@@ -603,6 +603,48 @@ fn with_relaxed_sync<T>(
     result
 }
 
+/// The query of [`Outbox::list`] (`?1`: the org or NULL), one part per index: pending
+/// changes through `outbox_pending`, conflicts and rejections through `outbox_unresolved`
+/// (the partial indexes of migration 0005, used only when a query repeats their `WHERE`),
+/// and the history (applied, resolved), which is not indexed, by a scan. `None` for no
+/// states.
+fn list_sql(states: &[OutboxState]) -> Option<String> {
+    let quoted = |wanted: &[OutboxState]| -> Vec<String> {
+        wanted
+            .iter()
+            .filter(|state| states.contains(state))
+            .map(|state| format!("'{}'", state.as_str()))
+            .collect()
+    };
+    let mut parts = Vec::new();
+    let part = |table: &str, condition: String| {
+        format!("SELECT {COLUMNS} FROM {table} WHERE {condition} AND (?1 IS NULL OR org_id = ?1)")
+    };
+    // INDEXED BY: without statistics, SQLite preferred a scan of the table in `seq` order
+    // (no sort) to the index.
+    if states.contains(&OutboxState::Pending) {
+        parts.push(part(
+            "outbox INDEXED BY outbox_pending",
+            "state = 'pending'".to_owned(),
+        ));
+    }
+    let unresolved = quoted(&[OutboxState::Conflict, OutboxState::Rejected]);
+    if !unresolved.is_empty() {
+        parts.push(part(
+            "outbox INDEXED BY outbox_unresolved",
+            format!(
+                "state IN ('conflict', 'rejected') AND state IN ({})",
+                unresolved.join(", ")
+            ),
+        ));
+    }
+    let settled = quoted(&[OutboxState::Applied, OutboxState::Resolved]);
+    if !settled.is_empty() {
+        parts.push(part("outbox", format!("state IN ({})", settled.join(", "))));
+    }
+    (!parts.is_empty()).then(|| format!("{} ORDER BY seq", parts.join(" UNION ALL ")))
+}
+
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
@@ -666,13 +708,11 @@ impl Outbox<'_> {
     }
 
     pub fn list(&self, org: Option<OrgId>, states: &[OutboxState]) -> Result<Vec<StagedChange>> {
+        let Some(sql) = list_sql(states) else {
+            return Ok(Vec::new());
+        };
         let conn = self.cache.lock();
-        let states: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM outbox WHERE state IN ({}) AND (?1 IS NULL OR org_id = ?1)
-             ORDER BY seq",
-            states.join(", ")
-        ))?;
+        let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
             .query_map(params![org], staged_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -811,6 +851,7 @@ fn store_if_newer(conn: &Connection, org: OrgId, member_row: &Member) -> Result<
 /// projected one (`StagedChange`) cost two member decodes per result and are not used;
 /// the change itself is decoded only when the cache needs it.
 struct Sent {
+    seq: i64,
     id: MutationId,
     org_id: OrgId,
     user_id: Option<UserId>,
@@ -829,12 +870,13 @@ impl Sent {
 fn sent_rows(conn: &Connection, results: &[MutationResult]) -> Result<HashMap<MutationId, Sent>> {
     let ids = serde_json::to_string(&results.iter().map(|r| &r.id).collect::<Vec<_>>())?;
     let mut stmt = conn.prepare_cached(
-        "SELECT id, org_id, user_id, base_version, state, change FROM outbox
+        "SELECT id, org_id, user_id, base_version, state, change, seq FROM outbox
          WHERE id IN (SELECT value FROM json_each(?1))",
     )?;
     let rows = stmt.query_map(params![ids], |row| {
         let state: String = row.get(4)?;
         Ok(Sent {
+            seq: row.get(6)?,
             id: row.get(0)?,
             org_id: row.get(1)?,
             user_id: row.get(2)?,
@@ -893,20 +935,22 @@ fn added_from_json(sent: &Sent, id: UserId, version: i64, now: DateTime<Utc>) ->
         .ok_or_else(|| Error::Invalid(format!("staged change {} is not an add", sent.id)))
 }
 
+const MARK_APPLIED: &str = "
+UPDATE outbox SET state = 'applied', applied_version = r.value ->> 1, result_at = ?2,
+                  user_id = coalesce(outbox.user_id, r.value ->> 2)
+FROM json_each(?1) AS r
+WHERE outbox.seq = r.value ->> 0";
+
 /// Marks applied changes applied: one statement for the batch. `applied` holds
-/// (mutation id, new version, member).
-fn mark_applied(conn: &Connection, applied: &[(&str, i64, UserId)], at: &str) -> Result<()> {
+/// (staging order `seq`, new version, member): found by row id, not through the text ids'
+/// index.
+fn mark_applied(conn: &Connection, applied: &[(i64, i64, UserId)], at: &str) -> Result<()> {
     if applied.is_empty() {
         return Ok(());
     }
     let applied = serde_json::to_string(applied)?;
-    conn.prepare_cached(
-        "UPDATE outbox SET state = 'applied', applied_version = r.value ->> 1, result_at = ?2,
-                user_id = coalesce(outbox.user_id, r.value ->> 2)
-         FROM json_each(?1) AS r
-         WHERE outbox.id = r.value ->> 0",
-    )?
-    .execute(params![applied, at])?;
+    conn.prepare_cached(MARK_APPLIED)?
+        .execute(params![applied, at])?;
     Ok(())
 }
 
@@ -956,7 +1000,7 @@ fn record_results(
         match &result.outcome {
             MutationOutcome::Applied { user_id, version } => {
                 outcome.applied += 1;
-                applied.push((sent.id.as_str(), *version, *user_id));
+                applied.push((sent.seq, *version, *user_id));
                 let cached = cached.get(user_id).copied();
                 // The cache already has the row at this version or later (a replayed
                 // result, or a pull that came first): an add finds its member there, any
@@ -1639,18 +1683,20 @@ mod tests {
         assert_eq!(restore.base_version, Some(3), "rebased past both");
     }
 
+    /// SQLite's plan for `sql`, one line per step.
+    fn query_plan(cache: &Cache, sql: &str, params: impl rusqlite::Params) -> Vec<String> {
+        let conn = cache.lock();
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        stmt.query_map(params, |row| row.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
     #[test]
     fn the_rebase_looks_changes_up_by_member_rather_than_scanning_the_outbox() {
         let (_dir, cache) = roster();
-        let conn = cache.lock();
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {REBASE}"))
-            .unwrap();
-        let plan: Vec<String> = stmt
-            .query_map(params![9, "[]"], |row| row.get(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
+        let plan = query_plan(&cache, REBASE, params![9, "[]"]);
         assert!(
             plan.iter().any(|step| step.contains("outbox_by_member")),
             "{plan:#?}"
@@ -1660,6 +1706,90 @@ mod tests {
                 .iter()
                 .any(|step| step.contains("SCAN o") || step.contains("SCAN outbox")),
             "{plan:#?}"
+        );
+    }
+
+    #[test]
+    fn sending_recording_and_listing_open_changes_never_scan_the_outbox() {
+        // An outbox keeps every answered change (an import leaves 100,000): the everyday
+        // queries must reach the open ones through the partial indexes.
+        let (_dir, cache) = roster();
+        let scans = |plan: &[String]| plan.iter().any(|step| step == "SCAN outbox");
+        let next = query_plan(&cache, NEXT_MUTATIONS, params![9]);
+        assert!(
+            next.iter().any(|s| s.contains("outbox_pending")),
+            "{next:#?}"
+        );
+        let open = list_sql(&[
+            OutboxState::Pending,
+            OutboxState::Conflict,
+            OutboxState::Rejected,
+        ])
+        .unwrap();
+        for org in [Some(9), None] {
+            let plan = query_plan(&cache, &open, params![org]);
+            assert!(!scans(&plan), "{plan:#?}");
+            assert!(
+                plan.iter().any(|s| s.contains("outbox_unresolved")),
+                "{plan:#?}"
+            );
+        }
+        let marked = query_plan(&cache, MARK_APPLIED, params!["[]", "now"]);
+        assert!(
+            marked.iter().any(|s| s.contains("INTEGER PRIMARY KEY")),
+            "{marked:#?}"
+        );
+        let history = list_sql(&[OutboxState::Applied]).unwrap();
+        assert!(
+            scans(&query_plan(&cache, &history, params![9])),
+            "the history is not indexed"
+        );
+    }
+
+    #[test]
+    fn listing_by_state_returns_each_state_asked_for_in_staging_order() {
+        let (_dir, cache) = roster();
+        let outbox = cache.outbox();
+        let ids = outbox
+            .stage_many(
+                9,
+                vec![
+                    title(3, "A"),
+                    title(2, "B"),
+                    MutationKind::Suspend { user_id: 3 },
+                ],
+                today(),
+                now(),
+            )
+            .unwrap();
+        let rejected = MutationResult {
+            id: ids[1].clone(),
+            outcome: MutationOutcome::Rejected {
+                code: ErrorCode::Forbidden,
+                message: "no".into(),
+            },
+        };
+        outbox
+            .record_results(9, &[applied(&ids[0], 3, 2), rejected], now())
+            .unwrap();
+        let listed = |states: &[OutboxState]| -> Vec<String> {
+            outbox
+                .list(Some(9), states)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        assert_eq!(
+            listed(&[OutboxState::Pending, OutboxState::Rejected]),
+            [ids[1].clone(), ids[2].clone()]
+        );
+        assert_eq!(listed(&[OutboxState::Applied]), [ids[0].clone()]);
+        assert!(listed(&[OutboxState::Conflict]).is_empty());
+        assert!(listed(&[]).is_empty());
+        assert_eq!(
+            outbox.list(None, &[OutboxState::Rejected]).unwrap().len(),
+            1
         );
     }
 
