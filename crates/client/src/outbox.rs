@@ -5,7 +5,10 @@
 //! (UUID v7) at staging, and keeps that id until the server's result is recorded: a client
 //! killed between sending and recording simply resends and gets the stored results.
 
-use crate::cache::feed::{delete_member, timestamp, upsert_member, upsert_members};
+use crate::cache::feed::{
+    IndexedColumns, delete_member, timestamp, update_members_in_place, upsert_member,
+    upsert_members,
+};
 use crate::cache::orgs::{bad_column, org as cached_org};
 use crate::cache::roster::{active_admins, decode_member, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
@@ -1108,19 +1111,21 @@ impl Rebases {
     }
 }
 
-/// The cached rows `rowids` point at, decoded, by row id.
-fn cached_rows(conn: &Connection, rowids: &[i64]) -> Result<HashMap<i64, Member>> {
+/// The cached rows `rowids` point at, decoded, with their indexed columns, by row id.
+fn cached_rows(
+    conn: &Connection,
+    rowids: &[i64],
+) -> Result<HashMap<i64, (Member, IndexedColumns)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT rowid, data FROM members WHERE rowid IN (SELECT value FROM json_each(?1))",
+        "SELECT rowid, data, email_lc, name_lc, last_name_lc FROM members
+         WHERE rowid IN (SELECT value FROM json_each(?1))",
     )?;
     let mut rows = stmt.query(params![serde_json::to_string(rowids)?])?;
     let mut members = HashMap::with_capacity(rowids.len());
     while let Some(row) = rows.next()? {
         let json = crate::import::str_at(row, 1)?;
-        members.insert(
-            row.get(0)?,
-            decode_member(json).map_err(|e| bad_column(1, e))?,
-        );
+        let member = decode_member(json).map_err(|e| bad_column(1, e))?;
+        members.insert(row.get(0)?, (member, IndexedColumns::read(row, 2)?));
     }
     Ok(members)
 }
@@ -1129,7 +1134,8 @@ fn cached_rows(conn: &Connection, rowids: &[i64]) -> Result<HashMap<i64, Member>
 /// version) and notes the rebases they call for. Set-wise, like a pulled page: one read,
 /// the projections in memory, then the rows written in row id order (see
 /// `feed::index_order`) by multi-row statements, so 1,000 results cost a few statements
-/// rather than four per result.
+/// rather than four per result. Most changes leave the roster's sort keys alone (a title,
+/// a role, a suspension): those rows are updated in place.
 fn apply_to_cached(
     conn: &Connection,
     org: OrgId,
@@ -1140,11 +1146,13 @@ fn apply_to_cached(
         return Ok(());
     }
     let rowids: Vec<i64> = changed.iter().map(|(rowid, ..)| *rowid).collect();
+    let mut indexed = HashMap::with_capacity(rowids.len());
     // Projected in result order, so that two changes to one member apply in their order.
-    let mut rows: BTreeMap<i64, Option<Member>> = cached_rows(conn, &rowids)?
-        .into_iter()
-        .map(|(rowid, member)| (rowid, Some(member)))
-        .collect();
+    let mut rows: BTreeMap<i64, Option<Member>> = BTreeMap::new();
+    for (rowid, (member, columns)) in cached_rows(conn, &rowids)? {
+        indexed.insert(rowid, columns);
+        rows.insert(rowid, Some(member));
+    }
     for (rowid, sent, user, version) in changed {
         let Some(slot) = rows.get_mut(rowid) else {
             continue;
@@ -1159,15 +1167,20 @@ fn apply_to_cached(
         });
     }
     let mut removed = Vec::new();
-    let mut written = Vec::with_capacity(rows.len());
-    for (rowid, row) in rows {
+    let mut in_place = Vec::with_capacity(rows.len());
+    let mut rewritten = Vec::new();
+    for (rowid, row) in &rows {
         match row {
-            Some(member) => written.push(member),
-            None => removed.push(rowid),
+            Some(member) if indexed.get(rowid) == Some(&IndexedColumns::of(member)) => {
+                in_place.push((*rowid, member));
+            }
+            Some(member) => rewritten.push(member.clone()),
+            None => removed.push(*rowid),
         }
     }
     delete_rows(conn, &removed)?;
-    upsert_members(conn, org, &written)
+    update_members_in_place(conn, &in_place)?;
+    upsert_members(conn, org, &rewritten)
 }
 
 fn delete_rows(conn: &Connection, rowids: &[i64]) -> Result<()> {
@@ -1584,9 +1597,25 @@ mod tests {
         let removal = outbox
             .stage(9, MutationKind::Remove { user_id: 3 }, today(), now())
             .unwrap();
-        let results = [applied(&edit.id, 2, 7), applied(&removal.id, 3, 4)];
+        let renamed = MutationKind::EditMember {
+            user_id: 1,
+            edit: MemberEdit {
+                profile: Some(ProfileEdit {
+                    first_name: Some("Zed".into()),
+                    last_name: Some("Zeta".into()),
+                    ..ProfileEdit::default()
+                }),
+                ..MemberEdit::default()
+            },
+        };
+        let rename = outbox.stage(9, renamed, today(), now()).unwrap();
+        let results = [
+            applied(&edit.id, 2, 7),
+            applied(&removal.id, 3, 4),
+            applied(&rename.id, 1, 5),
+        ];
         let outcome = outbox.record_results(9, &results, now()).unwrap();
-        assert_eq!(outcome.applied, 2);
+        assert_eq!(outcome.applied, 3);
         let row = cache.member(9, 2).unwrap().unwrap();
         assert_eq!(
             (row.version, row.profile.title.as_deref()),
@@ -1608,6 +1637,24 @@ mod tests {
         assert!(
             found("Some").is_empty(),
             "the removed member left the index"
+        );
+        // The roster's sort keys moved with the new name (a rewrite, not an in-place
+        // update): the roster sorts and the name tiers of search find the new name.
+        assert_eq!(found("zet"), vec![1]);
+        let keys: Vec<(UserId, String, Option<String>)> = cache
+            .lock()
+            .prepare("SELECT user_id, name_lc, last_name_lc FROM members WHERE org_id = 9 ORDER BY name_lc")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                (2, "other admin".to_owned(), Some("admin".to_owned())),
+                (1, "zed zeta".to_owned(), Some("zeta".to_owned())),
+            ]
         );
     }
 

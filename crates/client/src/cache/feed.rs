@@ -152,6 +152,81 @@ pub(crate) fn upsert_members(conn: &Connection, org: OrgId, members: &[Member]) 
     Ok(())
 }
 
+/// What the roster's indexes (`members_by_name`, `_by_email`, `_by_last_name`) key a
+/// member on, as `members` stores it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct IndexedColumns {
+    email_lc: String,
+    name_lc: String,
+    last_name_lc: Option<String>,
+}
+
+impl IndexedColumns {
+    pub(crate) fn of(member: &Member) -> IndexedColumns {
+        IndexedColumns {
+            email_lc: member.email.to_lowercase(),
+            name_lc: shown_name(member).to_lowercase(),
+            last_name_lc: member.profile.last_name.as_deref().map(str::to_lowercase),
+        }
+    }
+
+    /// The columns `email_lc, name_lc, last_name_lc` of a row, from `first` on.
+    pub(crate) fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(IndexedColumns {
+            email_lc: row.get(first)?,
+            name_lc: row.get(first + 1)?,
+            last_name_lc: row.get(first + 2)?,
+        })
+    }
+}
+
+/// Values per row of [`update_members_in_place`]: the row id and 12 columns.
+const IN_PLACE_VALUES: usize = 13;
+
+/// Rewrites cached members by row id, all columns but those the roster's indexes key on,
+/// which the caller found unchanged ([`IndexedColumns`]). SQLite rewrites an index entry
+/// for every indexed column an UPDATE sets, changed or not: an upsert of an edited title
+/// rewrote three index entries besides the row. One statement per 1,000 rows, like
+/// [`upsert_members`]; the search index follows through the update trigger.
+pub(crate) fn update_members_in_place(conn: &Connection, rows: &[(i64, &Member)]) -> Result<()> {
+    use rusqlite::types::Value;
+    let optional = |s: Option<String>| s.map_or(Value::Null, Value::Text);
+    for chunk in rows.chunks(MEMBERS_PER_INSERT) {
+        let mut values = Vec::with_capacity(chunk.len() * IN_PLACE_VALUES);
+        for (rowid, member) in chunk {
+            values.extend([
+                Value::Integer(*rowid),
+                Value::Text(member.email.clone()),
+                Value::Text(shown_name(member)),
+                Value::Text(search_name(member)),
+                optional(member.profile.title.clone()),
+                optional(member.profile.company.clone()),
+                Value::Text(member.role.as_str().to_owned()),
+                Value::Text(member.status.as_str().to_owned()),
+                Value::Text(serde_json::to_string(&member.workspaces)?),
+                Value::Text(timestamp(member.created_at)),
+                optional(member.last_active_at.map(timestamp)),
+                Value::Integer(member.version),
+                Value::Text(serde_json::to_string(member)?),
+            ]);
+        }
+        let row = format!("({})", vec!["?"; IN_PLACE_VALUES].join(", "));
+        conn.prepare_cached(&format!(
+            "WITH v (rid, email, name, search_name, title, company, role, status, workspaces,
+                     created_at, last_active_at, version, data) AS (VALUES {})
+             UPDATE members SET
+                email = v.email, name = v.name, search_name = v.search_name, title = v.title,
+                company = v.company, role = v.role, status = v.status,
+                workspaces = v.workspaces, created_at = v.created_at,
+                last_active_at = v.last_active_at, version = v.version, data = v.data
+             FROM v WHERE members.rowid = v.rid",
+            vec![row; chunk.len()].join(", ")
+        ))?
+        .execute(rusqlite::params_from_iter(values))?;
+    }
+    Ok(())
+}
+
 /// `UPSERT_MEMBER` with `rows` rows of values (in `upsert_members`' column order).
 fn upsert_members_sql(rows: usize) -> String {
     let row = format!("({})", vec!["?"; MEMBER_VALUES + 1].join(", "));
