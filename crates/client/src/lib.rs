@@ -9,6 +9,7 @@ pub mod export;
 pub mod import;
 pub mod outbox;
 pub mod profile;
+pub(crate) mod seal;
 pub mod secrets;
 pub mod sync;
 

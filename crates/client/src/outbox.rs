@@ -13,6 +13,7 @@ use crate::cache::orgs::{bad_column, org as cached_org};
 use crate::cache::roster::{active_admins, decode_member, member, member_by_email};
 use crate::cache::{Cache, META_ACCOUNT_ID};
 use crate::error::{Error, Result};
+use crate::seal::{Seal, UNREADABLE, Unreadable};
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesk_domain::invariants::{self, MembershipChange};
 use orgdesk_domain::permission::{Action, Actor, OrgContext, TargetUser, can};
@@ -483,10 +484,14 @@ pub(crate) fn insert_staged(
     change: &MutationKind,
     base: Option<&Member>,
     now: DateTime<Utc>,
+    seal: &Seal,
 ) -> Result<MutationId> {
     // UUID v7: unique without coordination, and time-ordered, which keeps the server's
     // idempotency index append-mostly.
     let id = uuid::Uuid::now_v7().to_string();
+    // A password the admin chose is never stored in clear (see `crate::seal`).
+    let sealed = seal.seal_password(change)?;
+    let change = sealed.as_ref().unwrap_or(change);
     conn.prepare_cached(
         "INSERT INTO outbox (id, org_id, user_id, base_version, change, staged_at, base_row)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -648,6 +653,23 @@ fn list_sql(states: &[OutboxState]) -> Option<String> {
     (!parts.is_empty()).then(|| format!("{} ORDER BY seq", parts.join(" UNION ALL ")))
 }
 
+/// Rejects a staged add whose sealed password cannot be opened, so that the admin sees why
+/// and enters the password again: it is never sent without it.
+fn refuse_unreadable(conn: &Connection, id: &str, now: DateTime<Utc>) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE outbox SET state = 'rejected', result_code = ?2, result_message = ?3,
+                result_at = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        ErrorCode::InvalidInput.as_str(),
+        UNREADABLE,
+        timestamp(now)
+    ])?;
+    Ok(())
+}
+
 fn get(conn: &Connection, id: &str) -> Result<Option<StagedChange>> {
     Ok(conn
         .prepare_cached(&format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"))?
@@ -685,9 +707,10 @@ impl Outbox<'_> {
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(changes.len());
         let mut projection = Projection::load(&tx, org)?;
+        let seal = Seal::of(&tx)?;
         for change in &changes {
             let base = check(&tx, org, change, today, &projection)?;
-            ids.push(insert_staged(&tx, org, change, base.as_ref(), now)?);
+            ids.push(insert_staged(&tx, org, change, base.as_ref(), now, &seal)?);
             projection.add(change);
         }
         tx.commit()?;
@@ -745,22 +768,40 @@ impl Outbox<'_> {
     }
 
     /// The next batch to send (the choice of [`Outbox::next_batch`]), with each change as
-    /// stored (see [`OutgoingBatch`]). Reads only: a change stays pending until its result
-    /// is recorded, and sending it again is safe.
+    /// stored (see [`OutgoingBatch`]) and its sealed password opened. Reads only: a change
+    /// stays pending until its result is recorded, and sending it again is safe. An add whose
+    /// password cannot be opened any more (the keyring lost the cache key) is never sent: it
+    /// is rejected in the outbox with a message asking for the password again, and the rest
+    /// of the batch goes.
     pub fn take_batch(&self, org: OrgId, max: usize) -> Result<OutgoingBatch> {
         let conn = self.cache.lock();
-        let chosen = choose_batch(&conn, org, max, NEXT_MUTATIONS, |row| {
-            Ok((
-                row.get::<_, MutationId>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-                row.get::<_, String>(4)?,
-            ))
-        })?;
-        let mut batch = OutgoingBatch::default();
-        for (id, base_version, change) in &chosen {
-            batch.push(id, *base_version, change)?;
+        let seal = Seal::of(&conn)?;
+        // Refused changes leave the pending ones: choose again rather than answer an empty
+        // batch, which ends the push.
+        loop {
+            let chosen = choose_batch(&conn, org, max, NEXT_MUTATIONS, |row| {
+                Ok((
+                    row.get::<_, MutationId>(1)?,
+                    row.get::<_, Option<i64>>(2)?,
+                    row.get::<_, String>(4)?,
+                ))
+            })?;
+            let mut batch = OutgoingBatch::default();
+            let mut refused = false;
+            for (id, base_version, change) in &chosen {
+                match seal.open_passwords_json(change)? {
+                    Ok(change) => batch.push(id, *base_version, &change)?,
+                    Err(Unreadable) => {
+                        // Rare (once per lost key): the time of the refusal is for display.
+                        refuse_unreadable(&conn, id, Utc::now())?;
+                        refused = true;
+                    }
+                }
+            }
+            if !batch.is_empty() || !refused {
+                return Ok(batch.finish());
+            }
         }
-        Ok(batch.finish())
     }
 
     /// Records a batch's results in one transaction: applied changes update the cached row
@@ -824,8 +865,11 @@ impl Outbox<'_> {
                 ));
             }
             let projection = Projection::load(&tx, org)?;
-            let base = check(&tx, org, &staged.change, today, &projection)?;
-            Some(insert_staged(&tx, org, &staged.change, base.as_ref(), now)?)
+            // The checks read the password: one that cannot be opened must be entered again.
+            let seal = Seal::of(&tx)?;
+            let change = seal.open_password(&staged.change)??;
+            let base = check(&tx, org, &change, today, &projection)?;
+            Some(insert_staged(&tx, org, &change, base.as_ref(), now, &seal)?)
         } else {
             None
         };

@@ -1,4 +1,5 @@
-//! The session token in the OS keyring: never in SQLite or a plain file.
+//! A profile's secrets in the OS keyring, never in SQLite or a plain file: its session token
+//! and the cache key that seals the passwords staged in its cache (see `crate::seal`).
 //!
 //! macOS and Windows use their native stores (keyring's `v1` entry). On Linux the default
 //! is the kernel keyutils store: it needs no D-Bus session, so it works over SSH, in CI and
@@ -17,11 +18,15 @@
 
 use crate::error::{Error, Result};
 
-/// The keyring service name of every Orgdesk entry; the user part is the profile's id.
+/// The keyring service name of every Orgdesk entry; the user part is the profile's id (the
+/// session token) or the profile's id with [`CACHE_KEY_SUFFIX`] (the cache key).
 const SERVICE: &str = "orgdesk";
 
+/// Names the cache key's entry beside the session token's: `<profile id>/cache-key`.
+const CACHE_KEY_SUFFIX: &str = "/cache-key";
+
 #[cfg(target_os = "linux")]
-fn entry(profile_id: &str) -> Result<keyring_core::Entry> {
+fn entry(user: &str) -> Result<keyring_core::Entry> {
     use std::sync::OnceLock;
     static STORE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     let ready = STORE.get_or_init(|| {
@@ -39,12 +44,12 @@ fn entry(profile_id: &str) -> Result<keyring_core::Entry> {
         }
     });
     ready.clone().map_err(Error::Keyring)?;
-    keyring_core::Entry::new(SERVICE, profile_id).map_err(|e| Error::Keyring(e.to_string()))
+    keyring_core::Entry::new(SERVICE, user).map_err(|e| Error::Keyring(e.to_string()))
 }
 
 #[cfg(not(target_os = "linux"))]
-fn entry(profile_id: &str) -> Result<keyring::Entry> {
-    keyring::Entry::new(SERVICE, profile_id).map_err(|e| Error::Keyring(e.to_string()))
+fn entry(user: &str) -> Result<keyring::Entry> {
+    keyring::Entry::new(SERVICE, user).map_err(|e| Error::Keyring(e.to_string()))
 }
 
 #[cfg(target_os = "linux")]
@@ -67,30 +72,57 @@ fn on_keyring_thread<T: Send>(op: impl FnOnce() -> Result<T> + Send) -> Result<T
     op()
 }
 
-/// Stores the session token of a profile.
-pub fn save_token(profile_id: &str, token: &str) -> Result<()> {
+fn save(user: &str, secret: &str) -> Result<()> {
     on_keyring_thread(|| {
-        entry(profile_id)?
-            .set_password(token)
+        entry(user)?
+            .set_password(secret)
             .map_err(|e| Error::Keyring(e.to_string()))
     })
 }
 
-/// The session token of a profile, if signed in.
-pub fn load_token(profile_id: &str) -> Result<Option<String>> {
-    on_keyring_thread(|| match entry(profile_id)?.get_password() {
-        Ok(token) => Ok(Some(token)),
+fn load(user: &str) -> Result<Option<String>> {
+    on_keyring_thread(|| match entry(user)?.get_password() {
+        Ok(secret) => Ok(Some(secret)),
         Err(KeyringError::NoEntry) => Ok(None),
         Err(e) => Err(Error::Keyring(e.to_string())),
     })
 }
 
-/// Forgets the session token of a profile (nothing to do if there is none).
-pub fn delete_token(profile_id: &str) -> Result<()> {
-    on_keyring_thread(|| match entry(profile_id)?.delete_credential() {
+fn delete(user: &str) -> Result<()> {
+    on_keyring_thread(|| match entry(user)?.delete_credential() {
         Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
         Err(e) => Err(Error::Keyring(e.to_string())),
     })
+}
+
+/// Stores the session token of a profile.
+pub fn save_token(profile_id: &str, token: &str) -> Result<()> {
+    save(profile_id, token)
+}
+
+/// The session token of a profile, if signed in.
+pub fn load_token(profile_id: &str) -> Result<Option<String>> {
+    load(profile_id)
+}
+
+/// Forgets the session token of a profile (nothing to do if there is none).
+pub fn delete_token(profile_id: &str) -> Result<()> {
+    delete(profile_id)
+}
+
+/// Stores the cache key of a profile (its text form: see `crate::seal`).
+pub(crate) fn save_cache_key(profile_id: &str, key: &str) -> Result<()> {
+    save(&format!("{profile_id}{CACHE_KEY_SUFFIX}"), key)
+}
+
+/// The cache key of a profile; `None` once the keyring lost it (keyutils after a reboot).
+pub(crate) fn load_cache_key(profile_id: &str) -> Result<Option<String>> {
+    load(&format!("{profile_id}{CACHE_KEY_SUFFIX}"))
+}
+
+/// Forgets the cache key of a profile: what it sealed can no longer be read.
+pub fn delete_cache_key(profile_id: &str) -> Result<()> {
+    delete(&format!("{profile_id}{CACHE_KEY_SUFFIX}"))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -114,5 +146,20 @@ mod tests {
         delete_token(&profile).unwrap();
         assert_eq!(load_token(&profile).unwrap(), None);
         delete_token(&profile).unwrap();
+    }
+
+    #[test]
+    fn the_cache_key_is_an_entry_of_its_own_beside_the_token() {
+        let profile = format!("test-{}", uuid::Uuid::new_v4());
+        save_token(&profile, "secret-token").unwrap();
+        save_cache_key(&profile, "key-text").unwrap();
+        delete_token(&profile).unwrap();
+        assert_eq!(
+            load_cache_key(&profile).unwrap().as_deref(),
+            Some("key-text"),
+            "signing out must not take the cache key with the token"
+        );
+        delete_cache_key(&profile).unwrap();
+        assert_eq!(load_cache_key(&profile).unwrap(), None);
     }
 }

@@ -15,6 +15,7 @@ use crate::cache::feed::timestamp;
 use crate::cache::roster::{member, member_by_email};
 use crate::error::{Error, Result};
 use crate::outbox::{OutboxState, insert_staged};
+use crate::seal::{Seal, is_sealed};
 use crate::sync::{self, SyncProgress};
 use chrono::{DateTime, NaiveDate, Utc};
 use orgdesk_domain::ErrorCode;
@@ -246,6 +247,9 @@ struct Summary {
     warnings: Vec<String>,
     /// The rows came from the multi-row form (no file: the cells are the source).
     form: bool,
+    /// The import has a Password column: its file and stored cells are sealed.
+    #[serde(default)]
+    passwords: bool,
 }
 
 /// A row of the import as stored.
@@ -312,7 +316,7 @@ fn load_stored(conn: &Connection, id: ImportId) -> Result<Stored> {
     let (org, file, sheet, default_role, state, summary) = stored;
     Ok(Stored {
         org,
-        file,
+        file: Seal::of(conn)?.open_file(file)??,
         sheet,
         default_role: default_role
             .map(|r| r.parse::<Role>().map_err(|e| Error::Invalid(e.to_string())))
@@ -347,11 +351,9 @@ fn stored_rows(conn: &Connection, id: ImportId) -> Result<Kept> {
     )?;
     let mut rows = stmt.query(params![id])?;
     let mut out = BTreeMap::new();
+    let seal = Seal::of(conn)?;
     while let Some(row) = rows.next()? {
-        let cells = match str_at(row, 1)? {
-            "" => None,
-            json => Some(serde_json::from_str(json)?),
-        };
+        let cells = stored_cells(&seal, str_at(row, 1)?)?;
         let kept = KeptRow {
             cells,
             edited: row.get(2)?,
@@ -360,6 +362,29 @@ fn stored_rows(conn: &Connection, id: ImportId) -> Result<Kept> {
         out.insert(row.get(0)?, kept);
     }
     Ok(out)
+}
+
+/// A row's `import_rows.cells` as written by `write_rows`: '' (the file's), a JSON array,
+/// or one sealed (an import with passwords).
+fn stored_cells(seal: &Seal, stored: &str) -> Result<Option<Vec<String>>> {
+    Ok(match stored {
+        "" => None,
+        sealed if is_sealed(sealed) => Some(serde_json::from_str(&seal.open_text(sealed)??)?),
+        json => Some(serde_json::from_str(json)?),
+    })
+}
+
+/// A row's planned mutations as stored: an add's password sealed (see `crate::seal`).
+fn mutations_json(seal: &Seal, mutations: &[PlannedMutation]) -> Result<String> {
+    let mut sealed: Option<Vec<PlannedMutation>> = None;
+    for (index, planned) in mutations.iter().enumerate() {
+        if let Some(change) = seal.seal_password(&planned.change)? {
+            sealed.get_or_insert_with(|| mutations.to_vec())[index].change = change;
+        }
+    }
+    Ok(serde_json::to_string(
+        sealed.as_deref().unwrap_or(mutations),
+    )?)
 }
 
 /// Parses (the file, or the form's cells), applies the user's edits and plans every row.
@@ -476,6 +501,7 @@ fn plan_import(
         unknown_columns: parsed.unknown_columns.clone(),
         warnings: parsed.warnings.iter().map(ToString::to_string).collect(),
         form: stored.summary.form,
+        passwords: parsed.has_column(&Column::Password),
     };
     Ok((summary, records))
 }
@@ -513,28 +539,45 @@ const ROW_VALUES: usize = 9;
 /// A statement per row cost more in statement overhead than the rows took to write.
 const ROWS_PER_INSERT: usize = 1_000;
 
-fn write_rows(conn: &Connection, id: ImportId, records: &[RowRecord]) -> Result<()> {
+/// Writes the rows of an import; with `passwords` (a Password column) their cells sealed.
+fn write_rows(
+    conn: &Connection,
+    id: ImportId,
+    records: &[RowRecord],
+    passwords: bool,
+) -> Result<()> {
+    let seal = Seal::of(conn)?;
     conn.execute("DELETE FROM import_rows WHERE import_id = ?1", params![id])?;
     for chunk in records.chunks(ROWS_PER_INSERT) {
         // Full chunks share one cached statement; only the last one is prepared apart.
         let mut stmt = conn.prepare_cached(&insert_rows_sql(chunk.len()))?;
         stmt.raw_bind_parameter(1, id)?;
         for (n, record) in chunk.iter().enumerate() {
-            bind_row(&mut stmt, 2 + n * ROW_VALUES, record)?;
+            bind_row(&mut stmt, 2 + n * ROW_VALUES, record, &seal, passwords)?;
         }
         stmt.raw_execute()?;
     }
     Ok(())
 }
 
-/// Binds one record's values from variable `first` on, in `insert_rows_sql`'s column order.
-fn bind_row(stmt: &mut rusqlite::Statement<'_>, first: usize, record: &RowRecord) -> Result<()> {
-    let cells = record
+/// Binds one record's values from variable `first` on, in `insert_rows_sql`'s column order;
+/// with `passwords`, its cells sealed, and an add's password always.
+fn bind_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    first: usize,
+    record: &RowRecord,
+    seal: &Seal,
+    passwords: bool,
+) -> Result<()> {
+    let mut cells = record
         .cells
         .as_ref()
         .map(serde_json::to_string)
         .transpose()?
         .unwrap_or_default();
+    if passwords && !cells.is_empty() {
+        cells = seal.seal_text(&cells)?;
+    }
     stmt.raw_bind_parameter(first, record.row_number)?;
     stmt.raw_bind_parameter(first + 1, &record.email)?;
     stmt.raw_bind_parameter(first + 2, cells)?;
@@ -543,7 +586,7 @@ fn bind_row(stmt: &mut rusqlite::Statement<'_>, first: usize, record: &RowRecord
     stmt.raw_bind_parameter(first + 5, record.planned.plan.kind())?;
     stmt.raw_bind_parameter(first + 6, serde_json::to_string(&record.planned.plan)?)?;
     stmt.raw_bind_parameter(first + 7, record.planned.user_id)?;
-    stmt.raw_bind_parameter(first + 8, serde_json::to_string(&record.planned.mutations)?)?;
+    stmt.raw_bind_parameter(first + 8, mutations_json(seal, &record.planned.mutations)?)?;
     Ok(())
 }
 
@@ -710,13 +753,18 @@ impl Cache {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let (summary, records) = plan_import(&tx, stored.org, &stored, kept, options.today)?;
+        let file = if summary.passwords {
+            Seal::of(&tx)?.seal_file(&stored.file)?
+        } else {
+            stored.file
+        };
         tx.execute(
             "INSERT INTO imports (org_id, file_name, file, sheet, default_role, staged_at, summary)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 stored.org,
                 file_name,
-                stored.file,
+                file,
                 stored.sheet,
                 stored.default_role.map(Role::as_str),
                 timestamp(options.now),
@@ -724,7 +772,7 @@ impl Cache {
             ],
         )?;
         let id = tx.last_insert_rowid();
-        write_rows(&tx, id, &records)?;
+        write_rows(&tx, id, &records, summary.passwords)?;
         let header = header_with_counts(&tx, id, counted(&records))?;
         tx.commit()?;
         Ok(header)
@@ -855,7 +903,7 @@ impl Cache {
             "UPDATE imports SET summary = ?2 WHERE id = ?1",
             params![id, serde_json::to_string(&summary)?],
         )?;
-        write_rows(&tx, id, &records)?;
+        write_rows(&tx, id, &records, summary.passwords)?;
         tx.commit()?;
         Ok(())
     }
@@ -883,6 +931,7 @@ impl Cache {
             .collect::<rusqlite::Result<_>>()?
         };
         let mut staged = 0;
+        let seal = Seal::of(&tx)?;
         {
             let mut link = tx.prepare_cached(
                 "INSERT INTO import_mutations (import_id, row_number, mutation_id) VALUES (?1, ?2, ?3)",
@@ -906,7 +955,8 @@ impl Cache {
                     )));
                 }
                 for planned in &mutations {
-                    let mutation_id = insert_staged(&tx, org, &planned.change, base.as_ref(), now)?;
+                    let mutation_id =
+                        insert_staged(&tx, org, &planned.change, base.as_ref(), now, &seal)?;
                     link.execute(params![id, row_number, mutation_id])?;
                     staged += 1;
                 }
@@ -942,6 +992,7 @@ impl Cache {
              ORDER BY r.row_number",
         )?;
         let mut rows = stmt.query(params![id])?;
+        let seal = Seal::of(&conn)?;
         let mut row: Option<(u32, String, Vec<Outcome>)> = None;
         let mut finish = |(number, result, outcomes): (u32, String, Vec<Outcome>),
                           counts: &mut ReportCounts| {
@@ -1016,10 +1067,7 @@ impl Cache {
                     }
                 },
             };
-            let cells = match str_at(line, 3)? {
-                "" => None,
-                json => Some(serde_json::from_str(json)?),
-            };
+            let cells = stored_cells(&seal, str_at(line, 3)?)?;
             kept.push((number, cells));
             row = Some((number, result, outcome.into_iter().collect()));
         }
