@@ -53,8 +53,9 @@ fn cache_files(client: &Client) -> Vec<(String, Vec<u8>)> {
 /// Every value of every table of the cache, as text or bytes, named `table: value`.
 fn cache_values(client: &Client) -> Vec<(String, Vec<u8>)> {
     let db = Cache::path_for(&client.data_dir(), "default");
-    let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
+    let conn =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
         .unwrap()
@@ -152,7 +153,11 @@ async fn staged_passwords_are_sealed_in_the_cache_and_reach_the_server(backend: 
         .stage_form(
             org,
             &headers,
-            &[vec!["form@acme.example".into(), "member".into(), FORM_PASSWORD.into()]],
+            &[vec![
+                "form@acme.example".into(),
+                "member".into(),
+                FORM_PASSWORD.into(),
+            ]],
             Utc::now().date_naive(),
             Utc::now(),
         )
@@ -196,14 +201,23 @@ fn state_of(client: &Client, org: OrgId, email: &str) -> (OutboxState, Option<St
         .profile
         .cache
         .outbox()
-        .list(Some(org), &[OutboxState::Pending, OutboxState::Rejected, OutboxState::Applied])
+        .list(
+            Some(org),
+            &[
+                OutboxState::Pending,
+                OutboxState::Rejected,
+                OutboxState::Applied,
+            ],
+        )
         .unwrap()
         .into_iter()
         .find(|c| matches!(&c.change, MutationKind::AddMember { member } if member.email == email))
         .unwrap_or_else(|| panic!("{email} in the outbox"));
     (
         staged.state,
-        staged.refusal.map(|r| format!("{}: {}", r.code.as_str(), r.message)),
+        staged
+            .refusal
+            .map(|r| format!("{}: {}", r.code.as_str(), r.message)),
     )
 }
 
@@ -227,7 +241,12 @@ async fn a_lost_cache_key_refuses_the_staged_password_and_pushes_the_rest(backen
     let (report, _) = client.sync(org).await.expect("the push goes on");
     assert_eq!(report.pushed.applied, 1, "the edit is sent");
     assert_eq!(
-        client.member(org, admin_id).unwrap().profile.title.as_deref(),
+        client
+            .member(org, admin_id)
+            .unwrap()
+            .profile
+            .title
+            .as_deref(),
         Some("Still goes")
     );
     let (state, refusal) = state_of(&client, org, "lost@acme.example");
@@ -242,7 +261,10 @@ async fn a_lost_cache_key_refuses_the_staged_password_and_pushes_the_rest(backen
         "never sent"
     );
     assert!(
-        cache.member_by_email(org, "lost@acme.example").unwrap().is_none(),
+        cache
+            .member_by_email(org, "lost@acme.example")
+            .unwrap()
+            .is_none(),
         "the server has no such member"
     );
 
@@ -253,7 +275,12 @@ async fn a_lost_cache_key_refuses_the_staged_password_and_pushes_the_rest(backen
         .remove(0);
     let error = cache
         .outbox()
-        .resolve(&rejected.id, Resolution::KeepMine, Utc::now().date_naive(), Utc::now())
+        .resolve(
+            &rejected.id,
+            Resolution::KeepMine,
+            Utc::now().date_naive(),
+            Utc::now(),
+        )
         .expect_err("keep mine cannot re-stage an unreadable password");
     assert_eq!(error.code(), "keyring");
     assert!(error.to_string().contains("Enter them again"), "{error}");
@@ -261,7 +288,12 @@ async fn a_lost_cache_key_refuses_the_staged_password_and_pushes_the_rest(backen
     // Entered again: a new key seals it, and it arrives.
     cache
         .outbox()
-        .resolve(&rejected.id, Resolution::Drop, Utc::now().date_naive(), Utc::now())
+        .resolve(
+            &rejected.id,
+            Resolution::Drop,
+            Utc::now().date_naive(),
+            Utc::now(),
+        )
         .unwrap();
     client
         .stage(org, silent_add("lost@acme.example", ADD_PASSWORD))
