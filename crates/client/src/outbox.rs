@@ -551,6 +551,9 @@ const NEXT_MUTATIONS: &str = "SELECT seq, id, base_version, user_id, change FROM
 pub struct OutgoingBatch {
     len: usize,
     body: String,
+    /// Changes refused while the batch was read (sealed passwords that cannot be opened):
+    /// marked rejected in the outbox, never sent.
+    refused: usize,
 }
 
 impl OutgoingBatch {
@@ -579,6 +582,11 @@ impl OutgoingBatch {
             self.body.push_str("]}");
         }
         self
+    }
+
+    /// How many changes were refused instead of sent (see [`Outbox::take_batch`]).
+    pub fn refused(&self) -> usize {
+        self.refused
     }
 
     /// How many mutations the batch holds.
@@ -778,6 +786,7 @@ impl Outbox<'_> {
         let seal = Seal::of(&conn)?;
         // Refused changes leave the pending ones: choose again rather than answer an empty
         // batch, which ends the push.
+        let mut refused = 0;
         loop {
             let chosen = choose_batch(&conn, org, max, NEXT_MUTATIONS, |row| {
                 Ok((
@@ -787,18 +796,19 @@ impl Outbox<'_> {
                 ))
             })?;
             let mut batch = OutgoingBatch::default();
-            let mut refused = false;
+            let refused_before = refused;
             for (id, base_version, change) in &chosen {
                 match seal.open_passwords_json(change)? {
                     Ok(change) => batch.push(id, *base_version, &change)?,
                     Err(Unreadable) => {
                         // Rare (once per lost key): the time of the refusal is for display.
                         refuse_unreadable(&conn, id, Utc::now())?;
-                        refused = true;
+                        refused += 1;
                     }
                 }
             }
-            if !batch.is_empty() || !refused {
+            if !batch.is_empty() || refused == refused_before {
+                batch.refused = refused;
                 return Ok(batch.finish());
             }
         }

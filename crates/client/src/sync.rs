@@ -237,6 +237,8 @@ async fn push_batches(
         let batch = cache
             .run(move |c| c.outbox().take_batch(org, MAX_MUTATIONS_PER_BATCH))
             .await?;
+        // Adds whose sealed password can no longer be opened were refused, not sent.
+        total.rejected += batch.refused();
         if batch.is_empty() {
             break;
         }

@@ -241,6 +241,10 @@ async fn a_lost_cache_key_refuses_the_staged_password_and_pushes_the_rest(backen
     let (report, _) = client.sync(org).await.expect("the push goes on");
     assert_eq!(report.pushed.applied, 1, "the edit is sent");
     assert_eq!(
+        report.pushed.rejected, 1,
+        "the unreadable add is counted as refused"
+    );
+    assert_eq!(
         client
             .member(org, admin_id)
             .unwrap()
