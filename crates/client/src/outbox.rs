@@ -1133,21 +1133,20 @@ UPDATE outbox SET base_version = moved.new_version FROM moved WHERE outbox.seq =
 /// version an applied change replaced, and move to the version it created.
 #[derive(Default)]
 struct Rebases {
-    /// (member, old version, new version), with chains folded: two applied changes to one
-    /// member (v1 → v2, v2 → v3) move a change staged on v1 or v2 to v3, as two UPDATEs in
-    /// order would.
-    moves: Vec<(UserId, i64, i64)>,
+    /// Per member, (old version, new version), with chains folded: two applied changes to
+    /// one member (v1 → v2, v2 → v3) move a change staged on v1 or v2 to v3, as two UPDATEs
+    /// in order would.
+    moves: HashMap<UserId, Vec<(i64, i64)>>,
 }
 
 impl Rebases {
     fn push(&mut self, user: UserId, old: i64, new: i64) {
-        for moved in self.moves.iter_mut() {
-            if moved.0 == user && moved.2 == old {
-                moved.2 = new;
-            }
+        let moves = self.moves.entry(user).or_default();
+        for moved in moves.iter_mut().filter(|(_, to)| *to == old) {
+            moved.1 = new;
         }
-        if !self.moves.iter().any(|m| m.0 == user && m.1 == old) {
-            self.moves.push((user, old, new));
+        if !moves.iter().any(|(from, _)| *from == old) {
+            moves.push((old, new));
         }
     }
 
@@ -1159,8 +1158,13 @@ impl Rebases {
         if self.moves.is_empty() {
             return Ok(());
         }
+        let moves: Vec<(UserId, i64, i64)> = self
+            .moves
+            .iter()
+            .flat_map(|(user, moves)| moves.iter().map(|&(old, new)| (*user, old, new)))
+            .collect();
         conn.prepare_cached(REBASE)?
-            .execute(params![org, serde_json::to_string(&self.moves)?])?;
+            .execute(params![org, serde_json::to_string(&moves)?])?;
         Ok(())
     }
 }
@@ -1223,13 +1227,13 @@ fn apply_to_cached(
     let mut removed = Vec::new();
     let mut in_place = Vec::with_capacity(rows.len());
     let mut rewritten = Vec::new();
-    for (rowid, row) in &rows {
+    for (rowid, row) in rows {
         match row {
-            Some(member) if indexed.get(rowid) == Some(&IndexedColumns::of(member)) => {
-                in_place.push((*rowid, member));
+            Some(member) if indexed.get(&rowid) == Some(&IndexedColumns::of(&member)) => {
+                in_place.push((rowid, member));
             }
-            Some(member) => rewritten.push(member.clone()),
-            None => removed.push(*rowid),
+            Some(member) => rewritten.push(member),
+            None => removed.push(rowid),
         }
     }
     delete_rows(conn, &removed)?;

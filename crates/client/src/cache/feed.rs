@@ -83,6 +83,7 @@ ON CONFLICT (org_id, user_id) DO UPDATE SET
 
 pub(crate) fn upsert_member(conn: &Connection, org: OrgId, member: &Member) -> Result<()> {
     let name = shown_name(member);
+    let keys = IndexedColumns::named(member, &name);
     let mut stmt = conn.prepare_cached(UPSERT_MEMBER)?;
     stmt.execute(params![
         org,
@@ -92,9 +93,9 @@ pub(crate) fn upsert_member(conn: &Connection, org: OrgId, member: &Member) -> R
         search_name(member),
         member.profile.title,
         member.profile.company,
-        member.email.to_lowercase(),
-        name.to_lowercase(),
-        member.profile.last_name.as_deref().map(str::to_lowercase),
+        keys.email_lc,
+        keys.name_lc,
+        keys.last_name_lc,
         member.role.as_str(),
         member.status.as_str(),
         serde_json::to_string(&member.workspaces)?,
@@ -125,18 +126,19 @@ pub(crate) fn upsert_members(conn: &Connection, org: OrgId, members: &[Member]) 
         let mut values = Vec::with_capacity(chunk.len() * (MEMBER_VALUES + 1));
         for member in chunk {
             let name = shown_name(member);
+            let keys = IndexedColumns::named(member, &name);
             let profile = &member.profile;
             values.extend([
                 Value::Integer(org),
                 Value::Integer(member.id),
                 text(&member.email),
-                Value::Text(name.to_lowercase()),
+                Value::Text(keys.name_lc),
                 Value::Text(name),
                 Value::Text(search_name(member)),
                 optional(profile.title.clone()),
                 optional(profile.company.clone()),
-                Value::Text(member.email.to_lowercase()),
-                optional(profile.last_name.as_deref().map(str::to_lowercase)),
+                Value::Text(keys.email_lc),
+                optional(keys.last_name_lc),
                 text(member.role.as_str()),
                 text(member.status.as_str()),
                 Value::Text(serde_json::to_string(&member.workspaces)?),
@@ -163,9 +165,15 @@ pub(crate) struct IndexedColumns {
 
 impl IndexedColumns {
     pub(crate) fn of(member: &Member) -> IndexedColumns {
+        IndexedColumns::named(member, &shown_name(member))
+    }
+
+    /// The keys of a member whose [`shown_name`] is `name` (the one rule for the columns
+    /// every write of a member stores).
+    fn named(member: &Member, name: &str) -> IndexedColumns {
         IndexedColumns {
             email_lc: member.email.to_lowercase(),
-            name_lc: shown_name(member).to_lowercase(),
+            name_lc: name.to_lowercase(),
             last_name_lc: member.profile.last_name.as_deref().map(str::to_lowercase),
         }
     }
@@ -188,7 +196,7 @@ const IN_PLACE_VALUES: usize = 13;
 /// for every indexed column an UPDATE sets, changed or not: an upsert of an edited title
 /// rewrote three index entries besides the row. One statement per 1,000 rows, like
 /// [`upsert_members`]; the search index follows through the update trigger.
-pub(crate) fn update_members_in_place(conn: &Connection, rows: &[(i64, &Member)]) -> Result<()> {
+pub(crate) fn update_members_in_place(conn: &Connection, rows: &[(i64, Member)]) -> Result<()> {
     use rusqlite::types::Value;
     let optional = |s: Option<String>| s.map_or(Value::Null, Value::Text);
     for chunk in rows.chunks(MEMBERS_PER_INSERT) {

@@ -51,6 +51,15 @@ impl ImportState {
             ImportState::Confirmed => "confirmed",
         }
     }
+
+    /// The state as `imports.state` stores it (anything but confirmed is still staged).
+    fn from_stored(text: &str) -> ImportState {
+        if text == ImportState::Confirmed.as_str() {
+            ImportState::Confirmed
+        } else {
+            ImportState::Staged
+        }
+    }
 }
 
 /// A staged import as the preview shows it.
@@ -78,6 +87,21 @@ pub struct PlanCounts {
     pub unchanged: usize,
     pub error: usize,
     pub dropped: usize,
+}
+
+impl PlanCounts {
+    /// Counts `count` rows of a plan kind ([`RowPlan`]'s `kind`, as `import_rows.plan`
+    /// stores it).
+    fn add(&mut self, kind: &str, count: usize) {
+        let counter = match kind {
+            "create" => &mut self.create,
+            "update" => &mut self.update,
+            "unchanged" => &mut self.unchanged,
+            "error" => &mut self.error,
+            _ => &mut self.dropped,
+        };
+        *counter += count;
+    }
 }
 
 /// One data row of a staged import and what it will do.
@@ -321,11 +345,7 @@ fn load_stored(conn: &Connection, id: ImportId) -> Result<Stored> {
         default_role: default_role
             .map(|r| r.parse::<Role>().map_err(|e| Error::Invalid(e.to_string())))
             .transpose()?,
-        state: if state == ImportState::Confirmed.as_str() {
-            ImportState::Confirmed
-        } else {
-            ImportState::Staged
-        },
+        state: ImportState::from_stored(&state),
         summary: serde_json::from_str(&summary)?,
     })
 }
@@ -615,13 +635,7 @@ fn plan_counts(conn: &Connection, id: ImportId) -> Result<PlanCounts> {
     let mut rows = stmt.query(params![id])?;
     while let Some(row) = rows.next()? {
         let count = usize::try_from(row.get::<_, i64>(1)?).unwrap_or(0);
-        match str_at(row, 0)? {
-            "create" => counts.create = count,
-            "update" => counts.update = count,
-            "unchanged" => counts.unchanged = count,
-            "error" => counts.error = count,
-            _ => counts.dropped = count,
-        }
+        counts.add(str_at(row, 0)?, count);
     }
     Ok(counts)
 }
@@ -630,13 +644,7 @@ fn plan_counts(conn: &Connection, id: ImportId) -> Result<PlanCounts> {
 fn counted(records: &[RowRecord]) -> PlanCounts {
     let mut counts = PlanCounts::default();
     for record in records {
-        match record.planned.plan {
-            RowPlan::Create { .. } => counts.create += 1,
-            RowPlan::Update { .. } => counts.update += 1,
-            RowPlan::Unchanged => counts.unchanged += 1,
-            RowPlan::Error { .. } => counts.error += 1,
-            RowPlan::Dropped => counts.dropped += 1,
-        }
+        counts.add(record.planned.plan.kind(), 1);
     }
     counts
 }
@@ -665,11 +673,7 @@ fn header_with_counts(conn: &Connection, id: ImportId, counts: PlanCounts) -> Re
         id,
         org_id,
         file_name,
-        state: if state == ImportState::Confirmed.as_str() {
-            ImportState::Confirmed
-        } else {
-            ImportState::Staged
-        },
+        state: ImportState::from_stored(&state),
         staged_at,
         confirmed_at,
         headers: summary.headers,
@@ -1182,12 +1186,7 @@ fn import_state(conn: &Connection, id: ImportId) -> Result<(OrgId, ImportState)>
         )
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("no staged import {id}")))?;
-    let state = if state == ImportState::Confirmed.as_str() {
-        ImportState::Confirmed
-    } else {
-        ImportState::Staged
-    };
-    Ok((org, state))
+    Ok((org, ImportState::from_stored(&state)))
 }
 
 /// The counts of [`Cache::import_report`] in one aggregate query: each create or update
