@@ -510,10 +510,14 @@ pub(crate) fn insert_staged(
 
 /// The pending changes of `org` in staging order, at most `max` and at most one per member
 /// (`user_id` is column 3 of `sql`), each read with `read`.
+///
+/// Changes `in_flight` (sent, their results not recorded yet) are left out, and so are the
+/// later changes to their members, which wait for the rebase their results bring.
 fn choose_batch<T>(
     conn: &Connection,
     org: OrgId,
     max: usize,
+    in_flight: &InFlight,
     sql: &str,
     mut read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>> {
@@ -521,10 +525,13 @@ fn choose_batch<T>(
     let mut rows = stmt.query(params![org])?;
     let mut batch = Vec::new();
     let mut users: HashSet<UserId> = HashSet::new();
-    let mut held: HashSet<UserId> = HashSet::new();
+    let mut held: HashSet<UserId> = in_flight.members.clone();
     while let Some(row) = rows.next()? {
         if batch.len() >= max {
             break;
+        }
+        if in_flight.seqs.contains(&row.get::<_, i64>(0)?) {
+            continue;
         }
         match row.get::<_, Option<UserId>>(3)? {
             Some(user) if held.contains(&user) => {}
@@ -540,7 +547,8 @@ fn choose_batch<T>(
 /// A batch of results adding at least this many members switches the cache to bulk mode.
 const BULK_ADDS: usize = 500;
 
-/// What a batch to send is read with: `choose_batch`'s columns (`user_id` is column 3).
+/// What a batch to send is read with: `choose_batch`'s columns (`seq` is column 0,
+/// `user_id` column 3).
 const NEXT_MUTATIONS: &str = "SELECT seq, id, base_version, user_id, change FROM outbox
                               WHERE org_id = ?1 AND state = 'pending' ORDER BY seq";
 
@@ -554,11 +562,28 @@ pub struct OutgoingBatch {
     /// Changes refused while the batch was read (sealed passwords that cannot be opened):
     /// marked rejected in the outbox, never sent.
     refused: usize,
+    in_flight: InFlight,
+}
+
+/// The changes of a batch that was sent and whose results are not recorded yet, and the
+/// members they change. A push takes the next batch while it records the last one's
+/// results ([`Outbox::take_batch_besides`]): that batch must not hold these changes again,
+/// nor a later change to one of their members, which is based on the version the change
+/// in flight creates and is rebased only when its result is recorded.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight {
+    seqs: HashSet<i64>,
+    members: HashSet<UserId>,
 }
 
 impl OutgoingBatch {
-    fn push(&mut self, id: &str, base_version: Option<i64>, change: &str) -> Result<()> {
+    fn push(&mut self, change: &Chosen, opened: &str) -> Result<()> {
         use std::fmt::Write as _;
+        self.in_flight.seqs.insert(change.seq);
+        if let Some(user) = change.user_id {
+            self.in_flight.members.insert(user);
+        }
+        let (id, base_version) = (change.id.as_str(), change.base_version);
         self.body.push_str(if self.len == 0 {
             "{\"mutations\":["
         } else {
@@ -571,7 +596,7 @@ impl OutgoingBatch {
             let _ = write!(self.body, ",\"base_version\":{version}");
         }
         self.body.push_str(",\"change\":");
-        self.body.push_str(change);
+        self.body.push_str(opened);
         self.body.push('}');
         self.len += 1;
         Ok(())
@@ -602,6 +627,21 @@ impl OutgoingBatch {
     pub fn body(&self) -> &str {
         &self.body
     }
+
+    /// The batch's changes, once sent: what the next batch leaves out until their results
+    /// are recorded.
+    pub fn in_flight(&self) -> &InFlight {
+        &self.in_flight
+    }
+}
+
+/// A pending change as `take_batch` reads it (the columns of [`NEXT_MUTATIONS`]).
+struct Chosen {
+    seq: i64,
+    id: MutationId,
+    base_version: Option<i64>,
+    user_id: Option<UserId>,
+    change: String,
 }
 
 /// Runs `f` with `synchronous = NORMAL`: its commits are atomic and survive the process
@@ -772,7 +812,8 @@ impl Outbox<'_> {
         let sql = format!(
             "SELECT {COLUMNS} FROM outbox WHERE org_id = ?1 AND state = 'pending' ORDER BY seq"
         );
-        choose_batch(&self.cache.lock(), org, max, &sql, staged_from_row)
+        let none = InFlight::default();
+        choose_batch(&self.cache.lock(), org, max, &none, &sql, staged_from_row)
     }
 
     /// The next batch to send (the choice of [`Outbox::next_batch`]), with each change as
@@ -782,27 +823,41 @@ impl Outbox<'_> {
     /// is rejected in the outbox with a message asking for the password again, and the rest
     /// of the batch goes.
     pub fn take_batch(&self, org: OrgId, max: usize) -> Result<OutgoingBatch> {
+        self.take_batch_besides(org, max, &InFlight::default())
+    }
+
+    /// The next batch to send (as [`Outbox::take_batch`]) while the changes `in_flight`
+    /// were sent and their results are not recorded yet: it holds none of them, and no
+    /// change to their members. Empty when everything pending waits for them.
+    pub fn take_batch_besides(
+        &self,
+        org: OrgId,
+        max: usize,
+        in_flight: &InFlight,
+    ) -> Result<OutgoingBatch> {
         let conn = self.cache.lock();
         let seal = Seal::of(&conn)?;
         // Refused changes leave the pending ones: choose again rather than answer an empty
         // batch, which ends the push.
         let mut refused = 0;
         loop {
-            let chosen = choose_batch(&conn, org, max, NEXT_MUTATIONS, |row| {
-                Ok((
-                    row.get::<_, MutationId>(1)?,
-                    row.get::<_, Option<i64>>(2)?,
-                    row.get::<_, String>(4)?,
-                ))
+            let chosen = choose_batch(&conn, org, max, in_flight, NEXT_MUTATIONS, |row| {
+                Ok(Chosen {
+                    seq: row.get(0)?,
+                    id: row.get(1)?,
+                    base_version: row.get(2)?,
+                    user_id: row.get(3)?,
+                    change: row.get(4)?,
+                })
             })?;
             let mut batch = OutgoingBatch::default();
             let refused_before = refused;
-            for (id, base_version, change) in &chosen {
-                match seal.open_passwords_json(change)? {
-                    Ok(change) => batch.push(id, *base_version, &change)?,
+            for change in &chosen {
+                match seal.open_passwords_json(&change.change)? {
+                    Ok(opened) => batch.push(change, &opened)?,
                     Err(Unreadable) => {
                         // Rare (once per lost key): the time of the refusal is for display.
-                        refuse_unreadable(&conn, id, Utc::now())?;
+                        refuse_unreadable(&conn, &change.id, Utc::now())?;
                         refused += 1;
                     }
                 }

@@ -5,10 +5,10 @@
 use crate::api::Api;
 use crate::cache::{Cache, OrgListChange};
 use crate::error::{Error, Result};
-use crate::outbox::BatchOutcome;
+use crate::outbox::{BatchOutcome, InFlight};
 use chrono::Utc;
 use orgdesk_domain::ErrorCode;
-use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, OrgId};
+use orgdesk_domain::wire::{MAX_MUTATIONS_PER_BATCH, MutationResult, OrgId};
 use serde::Serialize;
 
 /// Rows asked for per feed page (the server's maximum): fewer round trips for a first
@@ -226,6 +226,9 @@ pub async fn push(
     pushed
 }
 
+/// Sends the org's pending changes batch by batch, and records each batch's results while
+/// the next batch is on its way: the server's work and the cache's overlap. The server
+/// applies the batches in the order they are sent, each answered before the next is sent.
 async fn push_batches(
     api: &Api,
     cache: &Cache,
@@ -233,35 +236,91 @@ async fn push_batches(
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> Result<BatchOutcome> {
     let mut total = BatchOutcome::default();
+    // The last batch sent, answered and not recorded yet.
+    let mut answered: Option<Answered> = None;
     loop {
+        let in_flight = answered
+            .as_ref()
+            .map(|a| a.in_flight.clone())
+            .unwrap_or_default();
         let batch = cache
-            .run(move |c| c.outbox().take_batch(org, MAX_MUTATIONS_PER_BATCH))
+            .run(move |c| {
+                c.outbox()
+                    .take_batch_besides(org, MAX_MUTATIONS_PER_BATCH, &in_flight)
+            })
             .await?;
         // Adds whose sealed password can no longer be opened were refused, not sent.
         total.rejected += batch.refused();
         if batch.is_empty() {
-            break;
+            // Nothing left, or only later changes to the answered batch's members, which are
+            // sent once its results have rebased them.
+            let Some(last) = answered.take() else { break };
+            add_recorded(&mut total, progress, org, record(cache, org, last).await?);
+            continue;
         }
-        let sent = batch.len();
-        let results = api.push_batch(org, &batch).await?;
+        let previous = answered.take();
+        let recording = async {
+            match previous {
+                Some(previous) => record(cache, org, previous).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (results, recorded) = tokio::join!(api.push_batch(org, &batch), recording);
+        // The results recorded count even if this batch's request failed: its changes stay
+        // pending and go again at the next push.
+        if let Some(recorded) = recorded? {
+            add_recorded(&mut total, progress, org, recorded);
+        }
+        let results = results?;
         if std::env::var_os(CRASH_AFTER_SEND_ENV).is_some() {
             // The test of exactly-once delivery: die with the answer in hand, unrecorded.
             std::process::abort();
         }
-        let outcome = cache
-            .run(move |c| c.outbox().record_results(org, &results.results, Utc::now()))
-            .await?;
-        if outcome.applied + outcome.conflicts + outcome.rejected == 0 {
-            return Err(Error::Protocol(format!(
-                "the server answered a batch of {sent} changes without a result for any"
-            )));
-        }
-        total.applied += outcome.applied;
-        total.conflicts += outcome.conflicts;
-        total.rejected += outcome.rejected;
-        progress(SyncProgress::Pushed { org, sent, outcome });
+        answered = Some(Answered {
+            sent: batch.len(),
+            in_flight: batch.in_flight().clone(),
+            results: results.results,
+        });
     }
     Ok(total)
+}
+
+/// A batch the server answered, whose results are still to be recorded.
+struct Answered {
+    sent: usize,
+    in_flight: InFlight,
+    results: Vec<MutationResult>,
+}
+
+/// A batch's results recorded: how many changes it sent, and what became of them.
+struct Recorded {
+    sent: usize,
+    outcome: BatchOutcome,
+}
+
+async fn record(cache: &Cache, org: OrgId, answered: Answered) -> Result<Recorded> {
+    let Answered { sent, results, .. } = answered;
+    let outcome = cache
+        .run(move |c| c.outbox().record_results(org, &results, Utc::now()))
+        .await?;
+    if outcome.applied + outcome.conflicts + outcome.rejected == 0 {
+        return Err(Error::Protocol(format!(
+            "the server answered a batch of {sent} changes without a result for any"
+        )));
+    }
+    Ok(Recorded { sent, outcome })
+}
+
+fn add_recorded(
+    total: &mut BatchOutcome,
+    progress: &mut (dyn FnMut(SyncProgress) + Send),
+    org: OrgId,
+    Recorded { sent, outcome }: Recorded,
+) {
+    total.applied += outcome.applied;
+    total.conflicts += outcome.conflicts;
+    total.rejected += outcome.rejected;
+    progress(SyncProgress::Pushed { org, sent, outcome });
 }
 
 /// A full sync: orgs, then the outbox, then the feeds of the opened (or asked-for) orgs.

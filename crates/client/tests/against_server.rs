@@ -7,7 +7,10 @@ mod common;
 use common::{Backend, PASSWORD, add_member, on_server, title_edit};
 use orgdesk_client::cache::roster::RosterQuery;
 use orgdesk_client::{OrgListChange, OutboxState, Resolution, SyncProgress};
-use orgdesk_domain::wire::{MutationKind, MutationOutcome};
+use orgdesk_domain::wire::{
+    MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, MutationKind, MutationOutcome, NewMember,
+    Onboarding, UserId,
+};
 use orgdesk_domain::{Role, SearchScope};
 
 stories!(
@@ -21,6 +24,7 @@ stories!(
     rules_are_checked_offline_before_anything_is_sent,
     a_member_without_the_directory_syncs_without_a_roster,
     a_feed_that_answers_resync_required_is_rebuilt_from_the_start,
+    a_members_later_change_waits_for_the_batch_in_flight,
 );
 
 async fn a_feed_that_answers_resync_required_is_rebuilt_from_the_start(backend: Backend) {
@@ -532,4 +536,111 @@ async fn rules_are_checked_offline_before_anything_is_sent(backend: Backend) {
             .is_empty()
     );
     let _ = (ua, PASSWORD);
+}
+
+/// A push records a batch's results while the next batch is on its way. That next batch
+/// must not hold a later change to a member of the batch in flight: it was staged on the
+/// version the first change creates, and is rebased only when that result is recorded.
+/// Sent early, it would come back a false conflict.
+async fn a_members_later_change_waits_for_the_batch_in_flight(backend: Backend) {
+    let world = world!(backend);
+    let (org, _) = world.org("Acme", "admin@acme.example").await;
+    let admin = world.api("admin@acme.example").await;
+    let members = 1_200;
+    let mut users: Vec<UserId> = Vec::new();
+    let adds: Vec<Mutation> = (0..members)
+        .map(|i| Mutation {
+            id: uuid::Uuid::now_v7().to_string(),
+            base_version: None,
+            change: MutationKind::AddMember {
+                member: NewMember {
+                    email: format!("m{i:04}@acme.example"),
+                    role: Role::Member,
+                    profile: Default::default(),
+                    workspaces: vec![],
+                    guest_expires: None,
+                    properties: Default::default(),
+                    onboarding: Onboarding::Invite,
+                    password: None,
+                },
+            },
+        })
+        .collect();
+    for chunk in adds.chunks(MAX_MUTATIONS_PER_BATCH) {
+        let batch = MutationBatch {
+            mutations: chunk.to_vec(),
+        };
+        for result in admin.push(org, &batch).await.unwrap().results {
+            match result.outcome {
+                MutationOutcome::Applied { user_id, .. } => users.push(user_id),
+                other => panic!("adding a member: {other:?}"),
+            }
+        }
+    }
+    let client = world.client("admin@acme.example").await;
+    client.sync(org).await.expect("first sync");
+
+    // One title per member: the first batch is the first 1,000, the second the other 200.
+    // Then a second title for eleven members of each.
+    let twice: Vec<UserId> = users[..11]
+        .iter()
+        .chain(&users[1_100..1_111])
+        .copied()
+        .collect();
+    let changes: Vec<MutationKind> = users
+        .iter()
+        .map(|&user| title_edit(user, "First"))
+        .chain(twice.iter().map(|&user| title_edit(user, "Second")))
+        .collect();
+    let today = chrono::Utc::now().date_naive();
+    client
+        .profile
+        .cache
+        .outbox()
+        .stage_many(org, changes, today, chrono::Utc::now())
+        .unwrap();
+
+    let (report, events) = client.sync(org).await.expect("push");
+
+    assert_eq!(report.pushed.applied, members + twice.len(), "{report:?}");
+    assert_eq!(report.pushed.conflicts, 0, "{report:?}");
+    let sent: Vec<usize> = events
+        .iter()
+        .filter_map(|event| match event {
+            SyncProgress::Pushed { sent, .. } => Some(*sent),
+            _ => None,
+        })
+        .collect();
+    // The second titles of the first batch's members go once its results are recorded, in
+    // the third batch; those of the second batch's members in the fourth.
+    assert_eq!(sent, [1_000, 200, 11, 11]);
+    for (index, &user) in users.iter().enumerate() {
+        let on_server = admin.member(org, user).await.unwrap();
+        let expected = if twice.contains(&user) {
+            "Second"
+        } else {
+            "First"
+        };
+        assert_eq!(
+            on_server.profile.title.as_deref(),
+            Some(expected),
+            "member {index}"
+        );
+        let cached = client.member(org, user).unwrap();
+        assert_eq!(cached.version, on_server.version, "member {index}");
+        assert_eq!(
+            cached.profile.title.as_deref(),
+            Some(expected),
+            "member {index}"
+        );
+    }
+    assert!(
+        client
+            .profile
+            .cache
+            .outbox()
+            .open_changes(Some(org))
+            .unwrap()
+            .is_empty()
+    );
 }
