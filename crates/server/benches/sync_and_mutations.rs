@@ -194,6 +194,29 @@ async fn measure(postgres: Option<String>) {
         started.elapsed()
     );
 
+    // The client's push: one edit each to 10,000 other members, on the version it has.
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT account_id, version FROM memberships WHERE org_id = $1 \
+         ORDER BY (account_id * 7919) % 100003 LIMIT $2",
+    )
+    .bind(org)
+    .bind((members / 10) as i64)
+    .fetch_all(&s.server.store().pool)
+    .await
+    .unwrap();
+    let edits: Vec<Value> = rows
+        .iter()
+        .map(|(user, version)| json!({"id": format!("spread-{user}"), "base_version": version, "change": {"type": "edit_member", "user_id": user, "edit": {"profile": {"title": format!("Spread {user}")}}}}))
+        .collect();
+    let edits = batches(&edits);
+    let started = Instant::now();
+    push(&admin, org, &edits).await;
+    println!(
+        "{backend}: {} edit mutations to as many members, on their versions, in {:?}",
+        rows.len(),
+        started.elapsed()
+    );
+
     let adds: Vec<Value> = (0..members)
         .map(|n| json!({"id": format!("add-{n}"), "change": {"type": "add_member", "member": {"email": format!("new{n}@added.example"), "role": "member"}}}))
         .collect();
