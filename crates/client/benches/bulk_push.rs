@@ -1,6 +1,9 @@
 //! Pushing a 100,000-row import to the real server on SQLite (in this process, over
 //! loopback), then replaying it: the same mutation ids sent again, as after a crash that
-//! lost every recorded result, each answered from the server's stored results.
+//! lost every recorded result, each answered from the server's stored results. The replay
+//! starts once the server's mail task has delivered the invitations, as after a restart.
+//! Both go through `push_import` (the CLI's and the app's push); the replay is also timed
+//! in steps, one after the other, to tell the client's part from the server's.
 //!
 //! The data generator is the file: 100,000 new members (email, names, role, a workspace,
 //! a title), invited (the default onboarding: no password hashing on the server).
