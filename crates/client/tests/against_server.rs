@@ -4,12 +4,11 @@
 
 mod common;
 
-use common::{Backend, PASSWORD, add_member, on_server, title_edit};
+use common::{Backend, PASSWORD, add_change, add_member, on_server, title_edit};
 use orgdesk_client::cache::roster::RosterQuery;
 use orgdesk_client::{OrgListChange, OutboxState, Resolution, SyncProgress};
 use orgdesk_domain::wire::{
-    MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, MutationKind, MutationOutcome, NewMember,
-    Onboarding, UserId,
+    MAX_MUTATIONS_PER_BATCH, Mutation, MutationBatch, MutationKind, MutationOutcome, UserId,
 };
 use orgdesk_domain::{Role, SearchScope};
 
@@ -384,16 +383,7 @@ async fn edits_made_while_the_server_is_down_are_pushed_once_it_is_back(backend:
         .expect("staged offline");
     let error = client.sync(org).await.expect_err("the server is down");
     assert_eq!(error.code(), "offline", "{error}");
-    assert_eq!(
-        client
-            .profile
-            .cache
-            .outbox()
-            .open_changes(Some(org))
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(client.open_changes(org).len(), 1);
     assert_eq!(
         client
             .profile
@@ -408,15 +398,7 @@ async fn edits_made_while_the_server_is_down_are_pushed_once_it_is_back(backend:
     let (report, _) = client.sync(org).await.expect("sync once back");
 
     assert_eq!(report.pushed.applied, 1);
-    assert!(
-        client
-            .profile
-            .cache
-            .outbox()
-            .open_changes(Some(org))
-            .unwrap()
-            .is_empty()
-    );
+    assert!(client.open_changes(org).is_empty());
     let on_server = admin.member(org, ada).await.expect("read back");
     assert_eq!(on_server.profile.title.as_deref(), Some("Made offline"));
     assert_eq!(client.member(org, ada).unwrap().version, on_server.version);
@@ -552,18 +534,13 @@ async fn a_members_later_change_waits_for_the_batch_in_flight(backend: Backend) 
         .map(|i| Mutation {
             id: uuid::Uuid::now_v7().to_string(),
             base_version: None,
-            change: MutationKind::AddMember {
-                member: NewMember {
-                    email: format!("m{i:04}@acme.example"),
-                    role: Role::Member,
-                    profile: Default::default(),
-                    workspaces: vec![],
-                    guest_expires: None,
-                    properties: Default::default(),
-                    onboarding: Onboarding::Invite,
-                    password: None,
-                },
-            },
+            change: add_change(
+                &format!("m{i:04}@acme.example"),
+                "M",
+                "M",
+                Role::Member,
+                false,
+            ),
         })
         .collect();
     for chunk in adds.chunks(MAX_MUTATIONS_PER_BATCH) {
@@ -634,13 +611,5 @@ async fn a_members_later_change_waits_for_the_batch_in_flight(backend: Backend) 
             "member {index}"
         );
     }
-    assert!(
-        client
-            .profile
-            .cache
-            .outbox()
-            .open_changes(Some(org))
-            .unwrap()
-            .is_empty()
-    );
+    assert!(client.open_changes(org).is_empty());
 }

@@ -194,7 +194,8 @@ async fn measure(postgres: Option<String>) {
         started.elapsed()
     );
 
-    // The client's push: one edit each to 10,000 other members, on the version it has.
+    // The client's push: one edit each to a tenth of the members, scattered over the org's
+    // rows, each on its current version.
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT account_id, version FROM memberships WHERE org_id = $1 \
          ORDER BY (account_id * 7919) % 100003 LIMIT $2",

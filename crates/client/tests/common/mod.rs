@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use orgdesk_client::sync::{self, SyncOptions, SyncProgress, SyncReport};
-use orgdesk_client::{Api, Profile, RetryPolicy};
+use orgdesk_client::{Api, Profile, RetryPolicy, StagedChange};
 use orgdesk_domain::Role;
 use orgdesk_domain::wire::{
     Member, MemberEdit, Mutation, MutationBatch, MutationKind, MutationOutcome, NewMember,
@@ -172,6 +172,15 @@ impl Client {
         self.profile.cache.member(org, user).expect("cache read")
     }
 
+    /// The org's changes still to send or to resolve.
+    pub fn open_changes(&self, org: OrgId) -> Vec<StagedChange> {
+        self.profile
+            .cache
+            .outbox()
+            .open_changes(Some(org))
+            .expect("outbox read")
+    }
+
     pub fn stage(
         &self,
         org: OrgId,
@@ -207,7 +216,23 @@ pub async fn add_member(
     role: Role,
     can_sign_in: bool,
 ) -> UserId {
-    let change = MutationKind::AddMember {
+    let change = add_change(email, first, last, role, can_sign_in);
+    match on_server(api, org, change).await {
+        MutationOutcome::Applied { user_id, .. } => user_id,
+        other => panic!("adding {email}: {other:?}"),
+    }
+}
+
+/// The change that adds a member: invited, or with `PASSWORD` set silently so that they can
+/// sign in.
+pub fn add_change(
+    email: &str,
+    first: &str,
+    last: &str,
+    role: Role,
+    can_sign_in: bool,
+) -> MutationKind {
+    MutationKind::AddMember {
         member: NewMember {
             email: email.into(),
             role,
@@ -226,10 +251,6 @@ pub async fn add_member(
             },
             password: can_sign_in.then(|| PASSWORD.to_owned()),
         },
-    };
-    match on_server(api, org, change).await {
-        MutationOutcome::Applied { user_id, .. } => user_id,
-        other => panic!("adding {email}: {other:?}"),
     }
 }
 
