@@ -7,6 +7,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod demo;
 pub mod error;
 pub mod feed;
 pub mod invite_page;
@@ -87,6 +88,11 @@ impl RunningServer {
         .await?;
         self.state.mail_wake.notify_one();
         Ok(created)
+    }
+
+    /// [`demo::seed`] on this server's database (the desktop's demo mode, tests).
+    pub async fn seed_demo(&self, plan: &demo::DemoPlan) -> Result<demo::DemoSeed> {
+        demo::seed(&self.state.store, &self.state.clock, plan).await
     }
 
     /// The database, for tests that inspect storage directly.

@@ -1,7 +1,8 @@
-//! `orgdesk-server`: serve the API, or bootstrap an organization.
+//! `orgdesk-server`: serve the API, bootstrap an organization, or seed the demo.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use orgdesk_server::demo::{self, DemoPlan};
 use orgdesk_server::{NewOrg, Settings};
 use std::path::PathBuf;
 
@@ -42,6 +43,30 @@ enum Command {
         /// Create the admin with this password instead of sending an invitation.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Seed the demo: a partner organization whose admin reaches client organizations full
+    /// of members through partner access. Writes nothing if that admin exists already.
+    SeedDemo {
+        /// Client organizations of the partner.
+        #[arg(long, default_value_t = demo::STANDARD_CLIENTS)]
+        clients: usize,
+        /// Members of all the client organizations together (a few big, many small).
+        #[arg(long, default_value_t = demo::STANDARD_MEMBERS)]
+        members: usize,
+        /// The partner admin, the one account that can sign in.
+        #[arg(long, default_value = demo::STANDARD_ADMIN_EMAIL)]
+        admin_email: String,
+        /// The partner admin's password.
+        #[arg(long, default_value = demo::STANDARD_ADMIN_PASSWORD)]
+        password: String,
+        #[arg(long, default_value = demo::STANDARD_PARTNER_NAME)]
+        partner_name: String,
+        /// Another seed makes other people, companies and numbers.
+        #[arg(long, default_value_t = demo::STANDARD_SEED)]
+        seed: u64,
+        /// Print the result as JSON (the org ids and member counts) instead of a sentence.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -98,6 +123,44 @@ async fn main() -> anyhow::Result<()> {
                 Some(to) if smtp => println!("invitation sent to {to} over SMTP"),
                 Some(to) => println!("invitation to {to} written to {}", mailbox.display()),
                 None => println!("admin can sign in now"),
+            }
+        }
+        Command::SeedDemo {
+            clients,
+            members,
+            admin_email,
+            password,
+            partner_name,
+            seed,
+            json,
+        } => {
+            let plan = DemoPlan {
+                partner_name,
+                admin_email,
+                admin_password: password,
+                clients,
+                members,
+                seed,
+            };
+            let started = std::time::Instant::now();
+            let seeded = demo::seed_database(&settings, &plan)
+                .await
+                .context("seeding the demo")?;
+            if json {
+                println!("{}", serde_json::to_string(&seeded)?);
+            } else {
+                let how = if seeded.seeded_now {
+                    format!("seeded in {:.1} s", started.elapsed().as_secs_f64())
+                } else {
+                    "already there, nothing written".to_owned()
+                };
+                println!(
+                    "demo partner org {} with {} client orgs and {} members ({how}); sign in as {}",
+                    seeded.partner_org_id,
+                    seeded.client_org_ids.len(),
+                    seeded.members(),
+                    seeded.admin_email
+                );
             }
         }
     }

@@ -2097,7 +2097,7 @@ pub async fn insert_account(tx: &mut Tx, email: &str, profile: &Profile, now: i6
 
 /// The profile's values as bound placeholders, in the storage order of [`profile_fields`]
 /// (the column lists of the multi-row account writes).
-fn profile_values(q: &mut Query, p: &Profile) -> String {
+pub(crate) fn profile_values(q: &mut Query, p: &Profile) -> String {
     macro_rules! bind {
         ($($field:ident),*) => {
             [$(q.opt_text(p.$field.clone())),*].join(", ")
@@ -2106,7 +2106,7 @@ fn profile_values(q: &mut Query, p: &Profile) -> String {
     profile_fields!(bind)
 }
 
-fn sort_name(email: &str, profile: &Profile) -> String {
+pub(crate) fn sort_name(email: &str, profile: &Profile) -> String {
     let full = [profile.first_name.as_deref(), profile.last_name.as_deref()]
         .into_iter()
         .flatten()
