@@ -451,6 +451,7 @@ async fn run(cli: Cli) -> Result<()> {
                 role: args.role,
                 status: args.status,
                 workspace: args.workspace,
+                inactive_before: None,
                 sort: match args.sort {
                     Sort::Name => MemberSort::Name,
                     Sort::Email => MemberSort::Email,

@@ -21,6 +21,42 @@ pub fn data_dir() -> Result<PathBuf> {
         .ok_or_else(|| Error::Invalid("no home directory to keep the cache in".into()))
 }
 
+/// A sign-in the server accepted, not yet kept anywhere (see [`Profile::adopt`]).
+#[derive(Clone)]
+pub struct SignedIn {
+    pub server: String,
+    pub account: Account,
+    pub token: String,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("SignedIn")
+            .field("server", &self.server)
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// The profiles in a data directory, by name (the cache files there).
+pub fn profile_names(data_dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = match std::fs::read_dir(data_dir.join("profiles")) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+        Err(error) => return Err(error.into()),
+    };
+    for entry in entries {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if Cache::path_for(data_dir, &name).is_file() {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// One server profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -71,22 +107,21 @@ impl Profile {
         password: &str,
         totp: Option<String>,
     ) -> Result<Account> {
-        let known = self.server()?;
-        let server = match (server, known.as_deref()) {
-            (Some(asked), Some(known)) if asked.trim_end_matches('/') != known => {
-                return Err(Error::Invalid(format!(
-                    "profile '{}' is for {known}; use another --profile for {asked}",
-                    self.name
-                )));
-            }
-            (Some(asked), _) => asked.trim_end_matches('/').to_owned(),
-            (None, Some(known)) => known.to_owned(),
-            (None, None) => {
-                return Err(Error::Invalid(
-                    "which server? pass --server URL the first time".into(),
-                ));
-            }
-        };
+        let signed_in = self.sign_in(server, email, password, totp).await?;
+        self.adopt(&signed_in, true)?;
+        Ok(signed_in.account)
+    }
+
+    /// Signs in at the server, keeping nothing yet: [`Profile::adopt`] decides where the
+    /// token lives (the keyring may be missing or locked, and the user then chooses).
+    pub async fn sign_in(
+        &self,
+        server: Option<&str>,
+        email: &str,
+        password: &str,
+        totp: Option<String>,
+    ) -> Result<SignedIn> {
+        let server = self.server_for(server)?;
         let api = Api::new(&server)?;
         let answer = api
             .login(&LoginRequest {
@@ -95,17 +130,50 @@ impl Profile {
                 totp,
             })
             .await?;
+        Ok(SignedIn {
+            server,
+            account: answer.account,
+            token: answer.token,
+        })
+    }
+
+    /// Makes a sign-in this profile's session: the token into the OS keyring when
+    /// `remember` (an error if the keyring refuses), else only in the caller's memory.
+    pub fn adopt(&self, signed_in: &SignedIn, remember: bool) -> Result<()> {
         let profile_id = self.cache.profile_id()?;
-        secrets::save_token(&profile_id, &answer.token)?;
-        if self.account_id()?.is_some_and(|id| id != answer.account.id) {
+        if remember {
+            secrets::save_token(&profile_id, &signed_in.token)?;
+        } else {
+            // A token remembered earlier is another session's; it must not outlive this one.
+            secrets::delete_token(&profile_id).ok();
+        }
+        let account = &signed_in.account;
+        if self.account_id()?.is_some_and(|id| id != account.id) {
             // Another account's cached rosters and scopes are not this one's to read.
             self.cache.forget_orgs()?;
         }
-        self.cache.set_meta(META_SERVER, &server)?;
-        self.cache.set_meta(META_EMAIL, &answer.account.email)?;
-        self.cache
-            .set_meta(META_ACCOUNT_ID, &answer.account.id.to_string())?;
-        Ok(answer.account)
+        self.cache.set_meta(META_SERVER, &signed_in.server)?;
+        self.cache.set_meta(META_EMAIL, &account.email)?;
+        self.cache.set_meta(META_ACCOUNT_ID, &account.id.to_string())?;
+        Ok(())
+    }
+
+    /// The server a sign-in goes to: the one asked for, or the profile's own.
+    fn server_for(&self, asked: Option<&str>) -> Result<String> {
+        let known = self.server()?;
+        match (asked, known.as_deref()) {
+            (Some(asked), Some(known)) if asked.trim_end_matches('/') != known => {
+                Err(Error::Invalid(format!(
+                    "profile '{}' is for {known}; use another --profile for {asked}",
+                    self.name
+                )))
+            }
+            (Some(asked), _) => Ok(asked.trim_end_matches('/').to_owned()),
+            (None, Some(known)) => Ok(known.to_owned()),
+            (None, None) => Err(Error::Invalid(
+                "which server? pass --server URL the first time".into(),
+            )),
+        }
     }
 
     /// Ends the session: on the server when reachable, and in the keyring always. The
@@ -124,8 +192,19 @@ impl Profile {
 
     /// An API client with this profile's session.
     pub fn api(&self) -> Result<Api> {
+        let token = self.remembered_token()?.ok_or(Error::NotSignedIn)?;
+        self.api_with_token(token)
+    }
+
+    /// The session token kept in the OS keyring, if any.
+    pub fn remembered_token(&self) -> Result<Option<String>> {
+        secrets::load_token(&self.cache.profile_id()?)
+    }
+
+    /// An API client for this profile's server with a token held elsewhere (a session
+    /// kept in memory because the keyring was unavailable).
+    pub fn api_with_token(&self, token: String) -> Result<Api> {
         let server = self.server()?.ok_or(Error::NotSignedIn)?;
-        let token = secrets::load_token(&self.cache.profile_id()?)?.ok_or(Error::NotSignedIn)?;
         Ok(Api::new(&server)?.with_token(token))
     }
 

@@ -6,7 +6,9 @@
 
 pub(crate) mod feed;
 pub(crate) mod orgs;
+pub mod overview;
 pub mod roster;
+pub mod window;
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -16,7 +18,9 @@ use std::thread;
 
 pub use feed::{PageApplied, shown_name};
 pub use orgs::{CachedOrg, OrgListChange};
+pub use overview::{MemberDetail, OrgCounts, Person, PropertyShown};
 pub use roster::{RosterQuery, SearchHit};
+pub use window::{MAX_WINDOW, RosterRow, RosterView, RosterWindow, SEARCH_CAP, TabCounts};
 
 /// Numbered migrations, applied in order and recorded in `PRAGMA user_version`.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -29,6 +33,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
         6,
         include_str!("migrations/0006_fts_update_when_searched.sql"),
     ),
+    (7, include_str!("migrations/0007_roster_window_indexes.sql")),
 ];
 
 /// Keep the search index in step with `members` row by row. Dropped during a bulk load
@@ -68,12 +73,18 @@ const ROSTER_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS members_by_name      ON members (org_id, name_lc);
 CREATE INDEX IF NOT EXISTS members_by_email     ON members (org_id, email_lc);
 CREATE INDEX IF NOT EXISTS members_by_last_name ON members (org_id, last_name_lc);
+CREATE INDEX IF NOT EXISTS members_by_created     ON members (org_id, created_at);
+CREATE INDEX IF NOT EXISTS members_by_last_active ON members (org_id, last_active_at);
+CREATE INDEX IF NOT EXISTS members_by_role_status ON members (org_id, role, status);
 ";
 
 const DROP_ROSTER_INDEXES: &str = "
 DROP INDEX IF EXISTS members_by_name;
 DROP INDEX IF EXISTS members_by_email;
 DROP INDEX IF EXISTS members_by_last_name;
+DROP INDEX IF EXISTS members_by_created;
+DROP INDEX IF EXISTS members_by_last_active;
+DROP INDEX IF EXISTS members_by_role_status;
 ";
 
 /// The meta key set while the search index is out of step with `members` (bulk load).
@@ -446,6 +457,6 @@ pub(crate) mod tests {
                 |row| row.get(0),
             )
             .unwrap();
-        assert_eq!(indexes, 3, "and the roster indexes are back");
+        assert_eq!(indexes, 6, "and the roster indexes are back");
     }
 }

@@ -6,6 +6,7 @@ use super::{Cache, CacheReader};
 use crate::error::Result;
 use orgdesk_domain::wire::{Member, MemberSort, OrgId, UserId, Workspace, WorkspaceId};
 use orgdesk_domain::{Role, RosterTab, Status};
+use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;
@@ -21,6 +22,9 @@ pub struct RosterQuery {
     pub role: Option<Role>,
     pub status: Option<Status>,
     pub workspace: Option<WorkspaceId>,
+    /// Only members last active before this time, or never (pending invitations aside):
+    /// the "inactive for N days" filter.
+    pub inactive_before: Option<DateTime<Utc>>,
     pub sort: MemberSort,
     pub descending: bool,
     /// At most this many rows (default 100).
@@ -48,7 +52,7 @@ const DEFAULT_LIMIT: u32 = 100;
 const RANKED_MATCHES: u32 = 2_000;
 
 /// The filters of a query as SQL over `members` (aliased `m`) and their parameters.
-fn filters(org: OrgId, query: &RosterQuery) -> (String, Vec<Value>) {
+pub(super) fn filters(org: OrgId, query: &RosterQuery) -> (String, Vec<Value>) {
     let mut sql = String::from("m.org_id = ?");
     let mut values = vec![Value::Integer(org)];
     if let Some(tab) = query.tab {
@@ -75,6 +79,13 @@ fn filters(org: OrgId, query: &RosterQuery) -> (String, Vec<Value>) {
     if let Some(workspace) = query.workspace {
         sql.push_str(" AND EXISTS (SELECT 1 FROM json_each(m.workspaces) WHERE value = ?)");
         values.push(Value::Integer(workspace));
+    }
+    if let Some(before) = query.inactive_before {
+        // Text order is time order (fixed-width RFC 3339, see `feed::timestamp`).
+        sql.push_str(
+            " AND (m.last_active_at < ? OR (m.last_active_at IS NULL AND m.status <> 'pending'))",
+        );
+        values.push(Value::Text(super::feed::timestamp(before)));
     }
     (sql, values)
 }
@@ -129,7 +140,7 @@ pub(crate) fn list(conn: &Connection, org: OrgId, query: &RosterQuery) -> Result
     }
 }
 
-fn browse(conn: &Connection, org: OrgId, query: &RosterQuery) -> Result<Vec<Member>> {
+pub(super) fn browse(conn: &Connection, org: OrgId, query: &RosterQuery) -> Result<Vec<Member>> {
     let (filter, mut values) = filters(org, query);
     let column = match query.sort {
         MemberSort::Name => "m.name_lc",
@@ -165,7 +176,7 @@ pub(crate) fn count(conn: &Connection, org: OrgId, query: &RosterQuery) -> Resul
 
 /// The FTS5 query for what the user typed: every word as a quoted prefix, all required.
 /// Quoting makes FTS syntax in the input (`"`, `*`, `AND`, `-`) plain text.
-fn fts_query(text: &str) -> Option<String> {
+pub(super) fn fts_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -7,7 +7,7 @@
 //! interrupted and restarted, applies each row exactly once (a replayed id gets its stored
 //! result). The result report is read back through those ids.
 
-mod plan;
+pub(crate) mod plan;
 
 use crate::api::Api;
 use crate::cache::Cache;
