@@ -1,0 +1,76 @@
+// What one user action does across the stores: opening an org (and its first sync),
+// reacting to the Rust side's events, signing out.
+
+import * as ipc from './ipc';
+import { perf } from './perf';
+import { needsFirstSync, orgs } from './stores/orgs.svelte';
+import { prefs } from './stores/prefs.svelte';
+import { roster } from './stores/roster.svelte';
+import { session } from './stores/session.svelte';
+import { sync } from './stores/sync.svelte';
+import type { CacheChanged, OrgId } from './types';
+
+/** Open `id`: the roster shows its cache at once, or its first sync when it has none. */
+export async function openOrg(id: OrgId, opts: { timed?: boolean } = {}) {
+  if (opts.timed && id !== orgs.current) perf.switchStarted();
+  const summary = await orgs.open(id);
+  if (!summary) {
+    perf.switchSettled();
+    return;
+  }
+  void roster.setOrg(id, summary.members);
+  if (!summary.listable) perf.switchSettled();
+  else if (needsFirstSync(summary)) {
+    perf.switchSettled();
+    void firstSync(id);
+  }
+}
+
+export async function firstSync(id: OrgId) {
+  await sync.syncNow(id);
+  await orgs.load();
+  if (roster.org === id) roster.refresh();
+}
+
+/** After sign-in (or a session from the keyring): load the orgs and open the last one. */
+export async function enterSignedIn() {
+  await orgs.load();
+  if (orgs.list.length === 0) {
+    // a new profile's cache knows no org yet: fetch the list first
+    await sync.syncNow(null);
+    await orgs.load();
+  }
+  const target = orgs.current ?? orgs.list.find((o) => o.listable)?.id ?? orgs.list[0]?.id;
+  if (target !== undefined && target !== null) await openOrg(target);
+}
+
+export function syncCurrent() {
+  void sync.syncNow(orgs.current).then(() => orgs.load());
+}
+
+export async function signOut() {
+  await session.signOut();
+  await roster.setOrg(null);
+  orgs.reset();
+  prefs.clear();
+}
+
+export function onCacheChanged(c: CacheChanged) {
+  if (roster.org !== null && c.orgs.includes(roster.org)) roster.refresh();
+  void orgs.load();
+}
+
+/** Listen to the Rust side's events for the life of the window. */
+export async function listenAll(onMenu: Parameters<typeof ipc.onMenu>[0]): Promise<() => void> {
+  const offs = await Promise.all([
+    sync.start().then(() => () => sync.stop()),
+    ipc.onCacheChanged(onCacheChanged),
+    ipc.onOrgsChanged(() => {
+      void orgs.load().then(() => {
+        if (orgs.current === null && orgs.list.length && session.signedIn) void enterSignedIn();
+      });
+    }),
+    ipc.onMenu(onMenu),
+  ]);
+  return () => offs.forEach((off) => off());
+}

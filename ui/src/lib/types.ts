@@ -1,0 +1,250 @@
+// The wire types of the desktop's IPC, exactly as the Rust commands serialise them
+// (snake_case fields). Keep in step with src-tauri; ipc.ts is their only consumer at the edge.
+
+export type OrgId = number;
+export type UserId = number;
+export type WorkspaceId = number;
+
+export type Role = 'admin' | 'billing_admin' | 'user_admin' | 'viewer_admin' | 'member' | 'guest';
+export type Status = 'pending' | 'active' | 'expired' | 'suspended';
+export type OrgKind = 'standard' | 'partner' | 'client';
+
+export type ErrorCode =
+  | 'forbidden'
+  | 'role_not_allowed'
+  | 'self_remove'
+  | 'self_role'
+  | 'out_of_scope'
+  | 'last_admin'
+  | 'too_many_workspaces'
+  | 'guest_expiry_required'
+  | 'guest_expiry_past'
+  | 'email_taken'
+  | 'invalid_state'
+  | 'invalid_input'
+  | 'bad_request'
+  | 'payload_too_large'
+  | 'unauthenticated'
+  | 'invalid_credentials'
+  | 'totp_required'
+  | 'rate_limited'
+  | 'not_found'
+  | 'version_mismatch'
+  | 'resync_required'
+  | 'internal'
+  | 'offline'
+  | 'cache'
+  | 'keyring'
+  | 'protocol';
+
+export interface IpcError {
+  code: ErrorCode;
+  message: string;
+}
+
+export interface Member {
+  id: UserId;
+  email: string;
+  role: Role;
+  status: Status;
+  display_name?: string;
+  first_name?: string;
+  last_name?: string;
+  phone?: string;
+  title?: string;
+  company?: string;
+  office?: string;
+  street?: string;
+  postal_code?: string;
+  city?: string;
+  cell_phone?: string;
+  home_phone?: string;
+  workspaces?: WorkspaceId[];
+  scope?: string[];
+  /** YYYY-MM-DD */
+  guest_expires?: string;
+  properties?: Record<string, unknown>;
+  invited_by?: UserId;
+  invited_at?: string;
+  invitation_expires_at?: string;
+  created_at: string;
+  last_active_at?: string;
+  last_sign_in_at?: string;
+  version: number;
+}
+
+/** `name` is what the roster shows and sorts by; the Rust side computes it. */
+export type RosterRow = Member & { name: string };
+
+export interface Workspace {
+  id: WorkspaceId;
+  name: string;
+  version: number;
+}
+
+export type PropertyKind =
+  | { type: 'text' }
+  | { type: 'number' }
+  | { type: 'date' }
+  | { type: 'bool' }
+  | { type: 'one_of'; options: string[] };
+
+export type PropertyDefinition = {
+  id: number;
+  key: string;
+  label: string;
+  required: boolean;
+  version: number;
+} & PropertyKind;
+
+export interface AppInfo {
+  version: string;
+  demo: boolean;
+}
+
+export interface ProfileSummary {
+  name: string;
+  server: string | null;
+  email: string | null;
+}
+
+export interface SignedIn {
+  profile: string;
+  server: string;
+  email: string;
+  account_id: number;
+  /** false: this session only (no keyring) */
+  remembered: boolean;
+}
+
+export type Session =
+  | { state: 'signed_out'; profiles: ProfileSummary[]; last_profile: string | null }
+  | ({ state: 'signed_in' } & SignedIn);
+
+export type SignInOutcome =
+  | { type: 'signed_in'; session: SignedIn }
+  | { type: 'totp_required' }
+  | { type: 'keyring_unavailable'; message: string };
+
+export interface SignInRequest {
+  server: string;
+  email: string;
+  password: string;
+  totp: string | null;
+  remember: boolean;
+}
+
+export interface OrgSummary {
+  id: OrgId;
+  name: string;
+  kind: OrgKind;
+  role: Role;
+  via_partner: boolean;
+  partner_org_id: OrgId | null;
+  synced_at: string | null;
+  /** false: the caller's role may not list this roster */
+  listable: boolean;
+  /** cached */
+  members: number;
+  pending_changes: number;
+}
+
+export interface OrgList {
+  current: OrgId | null;
+  orgs: OrgSummary[];
+}
+
+export type RosterTab = 'all' | 'pending' | 'active' | 'guests' | 'suspended';
+export type RosterSort = 'name' | 'email' | 'created' | 'last_active';
+
+export interface RosterQuery {
+  tab: RosterTab;
+  search: string;
+  role: Role | null;
+  status: Status | null;
+  workspace: WorkspaceId | null;
+  inactive_days: number | null;
+  sort: RosterSort;
+  descending: boolean;
+}
+
+export interface TabCounts {
+  all: number;
+  pending: number;
+  active: number;
+  guests: number;
+  suspended: number;
+}
+
+export interface RosterWindow {
+  offset: number;
+  rows: RosterRow[];
+  total: number;
+  /** "1,000+ matches" */
+  total_capped: boolean;
+  counts: TabCounts;
+  counts_capped: boolean;
+  as_of: string | null;
+}
+
+export interface MemberProperty {
+  key: string;
+  label: string;
+  kind: PropertyKind;
+  value: unknown;
+}
+
+export interface MemberDetail {
+  member: RosterRow;
+  workspaces: Workspace[];
+  properties: MemberProperty[];
+  invited_by: { id: UserId; name: string; email: string } | null;
+}
+
+export interface Progress {
+  operation: 'sync';
+  phase: 'orgs' | 'push' | 'pull' | 'rebuild' | 'done';
+  label: string;
+  org: OrgId | null;
+  done: number;
+  total: number | null;
+}
+
+export interface SyncStatus {
+  online: boolean;
+  syncing: boolean;
+  paused: boolean;
+  simulated_offline: boolean;
+  pending_changes: number;
+  last_synced_at: string | null;
+  last_error: IpcError | null;
+  progress: Progress | null;
+}
+
+export type SyncOutcome =
+  | { type: 'synced'; pulled: number; pushed: { applied: number; conflicts: number; rejected: number } }
+  | { type: 'offline'; message: string }
+  | { type: 'cancelled' }
+  | { type: 'busy' };
+
+export interface CacheChanged {
+  orgs: OrgId[];
+}
+
+/** Ids the native menu sends in the `menu` event. */
+export type MenuId =
+  | 'command_palette'
+  | 'sync_now'
+  | 'go_offline'
+  | 'go_online'
+  | 'sign_out'
+  | 'switch_org'
+  | 'find_user'
+  | 'toggle_detail';
+
+export const ROLES: readonly Role[] = ['admin', 'billing_admin', 'user_admin', 'viewer_admin', 'member', 'guest'];
+export const STATUSES: readonly Status[] = ['pending', 'active', 'expired', 'suspended'];
+export const TABS: readonly RosterTab[] = ['all', 'pending', 'active', 'guests', 'suspended'];
+
+/** Commands the palette runs besides switching org and opening a user. */
+export type PaletteAction = 'sync_now' | 'go_offline' | 'go_online' | 'sign_out';
