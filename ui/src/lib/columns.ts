@@ -14,19 +14,19 @@ export interface ColumnDef {
 }
 
 export const BUILTIN_COLUMNS: readonly ColumnDef[] = [
-  { key: 'name', label: 'Name', width: 220, sort: 'name' },
+  { key: 'name', label: 'Name', width: 200, sort: 'name' },
   { key: 'email', label: 'Email', width: 250, sort: 'email' },
-  { key: 'role', label: 'Role', width: 210 },
-  { key: 'status', label: 'Status', width: 110 },
+  { key: 'role', label: 'Role', width: 200 },
+  { key: 'status', label: 'Status', width: 105 },
   { key: 'title', label: 'Title', width: 170 },
   { key: 'company', label: 'Company', width: 170 },
   { key: 'office', label: 'Office', width: 130 },
   { key: 'city', label: 'City', width: 130 },
   { key: 'phone', label: 'Phone', width: 140 },
-  { key: 'workspaces', label: 'Workspaces', width: 220 },
+  { key: 'workspaces', label: 'Workspaces', width: 190 },
   { key: 'guest_expires', label: 'Guest until', width: 120 },
-  { key: 'last_active', label: 'Last active', width: 200, sort: 'last_active' },
-  { key: 'created', label: 'Created', width: 120, sort: 'created' },
+  { key: 'last_active', label: 'Last active', width: 215, sort: 'last_active' },
+  { key: 'created', label: 'Created', width: 115, sort: 'created' },
 ];
 
 export const DEFAULT_COLUMNS: readonly string[] = ['name', 'email', 'role', 'status', 'workspaces', 'last_active', 'created'];

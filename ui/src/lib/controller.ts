@@ -56,7 +56,7 @@ export async function signOut() {
 }
 
 export function onCacheChanged(c: CacheChanged) {
-  if (roster.org !== null && c.orgs.includes(roster.org)) roster.refresh();
+  if (roster.org !== null && c.orgs.includes(roster.org) && orgs.currentOrg?.listable) roster.refresh();
   void orgs.load();
 }
 
