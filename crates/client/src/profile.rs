@@ -154,8 +154,17 @@ impl Profile {
         }
         self.cache.set_meta(META_SERVER, &signed_in.server)?;
         self.cache.set_meta(META_EMAIL, &account.email)?;
-        self.cache.set_meta(META_ACCOUNT_ID, &account.id.to_string())?;
+        self.cache
+            .set_meta(META_ACCOUNT_ID, &account.id.to_string())?;
         Ok(())
+    }
+
+    /// Points the profile at the same server under a new address (the desktop's demo
+    /// server listens on whatever port is free); the cache stays, as it is that server's.
+    pub fn relocate(&self, server: &str) -> Result<()> {
+        Api::new(server)?;
+        self.cache
+            .set_meta(META_SERVER, server.trim_end_matches('/'))
     }
 
     /// The server a sign-in goes to: the one asked for, or the profile's own.
@@ -179,13 +188,18 @@ impl Profile {
     /// Ends the session: on the server when reachable, and in the keyring always. The
     /// cache and the outbox stay (staged changes are never lost by signing out).
     pub async fn logout(&self) -> Result<()> {
-        if let Ok(api) = self.api() {
-            match api.logout().await {
-                Ok(()) => {}
-                Err(error) if error.is_offline() => {}
-                Err(Error::Api { .. }) => {}
-                Err(error) => return Err(error),
-            }
+        match self.api() {
+            Ok(api) => self.logout_with(&api).await,
+            Err(_) => secrets::delete_token(&self.cache.profile_id()?),
+        }
+    }
+
+    /// [`Profile::logout`] of the session `api` holds (a session kept in memory only).
+    pub async fn logout_with(&self, api: &Api) -> Result<()> {
+        match api.logout().await {
+            Ok(()) | Err(Error::Api { .. }) => {}
+            Err(error) if error.is_offline() => {}
+            Err(error) => return Err(error),
         }
         secrets::delete_token(&self.cache.profile_id()?)
     }

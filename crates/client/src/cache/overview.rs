@@ -194,7 +194,11 @@ mod tests {
         let detail = cache.member_detail(1, 11).unwrap();
         assert_eq!(detail.member.name, "Ines Invited");
         assert_eq!(
-            detail.workspaces.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
+            detail
+                .workspaces
+                .iter()
+                .map(|w| w.name.as_str())
+                .collect::<Vec<_>>(),
             ["Sales"]
         );
         let shown: Vec<(&str, &serde_json::Value)> = detail

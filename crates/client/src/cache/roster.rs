@@ -4,9 +4,9 @@
 use super::orgs::bad_column;
 use super::{Cache, CacheReader};
 use crate::error::Result;
+use chrono::{DateTime, Utc};
 use orgdesk_domain::wire::{Member, MemberSort, OrgId, UserId, Workspace, WorkspaceId};
 use orgdesk_domain::{Role, RosterTab, Status};
-use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use serde::Serialize;

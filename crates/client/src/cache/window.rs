@@ -43,7 +43,10 @@ impl RosterView {
             RosterView::Guests => Some(RosterTab::Guest),
         };
         if self == RosterView::Suspended {
-            if query.status.is_some_and(|status| status != Status::Suspended) {
+            if query
+                .status
+                .is_some_and(|status| status != Status::Suspended)
+            {
                 return None;
             }
             query.status = Some(Status::Suspended);
@@ -220,7 +223,10 @@ fn searched(
         Some(fts) => {
             let groups = groups(conn, org, all, Some(fts))?;
             let seen: u64 = groups.iter().map(|g| g.2).sum();
-            (TabCounts::from_groups(&groups), seen > u64::from(SEARCH_CAP))
+            (
+                TabCounts::from_groups(&groups),
+                seen > u64::from(SEARCH_CAP),
+            )
         }
         None => (TabCounts::default(), false),
     };
@@ -357,7 +363,11 @@ mod tests {
             .unwrap();
         let changes = (0..250)
             .map(|n| {
-                let role = if n % 25 == 0 { Role::Guest } else { Role::Member };
+                let role = if n % 25 == 0 {
+                    Role::Guest
+                } else {
+                    Role::Member
+                };
                 let mut m = member(n + 1, &format!("Person{n:03}"), "Example", role);
                 m.status = match n {
                     _ if n % 10 == 0 => Status::Pending,
@@ -387,7 +397,9 @@ mod tests {
     #[test]
     fn a_window_is_a_slice_with_the_total_and_every_tabs_count() {
         let (_dir, cache) = roster();
-        let window = cache.roster_window(1, RosterView::All, &query(200, 100)).unwrap();
+        let window = cache
+            .roster_window(1, RosterView::All, &query(200, 100))
+            .unwrap();
         assert_eq!(window.offset, 200);
         assert_eq!(window.rows.len(), 50, "the last window is short");
         assert_eq!(window.rows[0].name, "Person200 Example");
