@@ -63,6 +63,7 @@ describe('virtual roster table', () => {
     await fireEvent.scroll(grid);
     const after = rows();
     expect(after.every((r) => r.dataset.testid === 'row-skeleton')).toBe(true);
+    expect(new Set(after), 'the same row elements, refilled').toEqual(before);
     expect(after.length).toBeLessThan(60);
     const indices = after.map((r) => Number(r.dataset.index)).sort((a, b) => a - b);
     expect(indices[0]).toBeGreaterThanOrEqual(49_980);
@@ -76,7 +77,6 @@ describe('virtual roster table', () => {
     grid.scrollTop = 11 * 30;
     await fireEvent.scroll(grid);
     expect(new Set(rows())).toEqual(loaded);
-    expect(before.size).toBeGreaterThan(0);
   });
 
   it('shows pending, never active, guests and suspended users as such', () => {
