@@ -72,6 +72,12 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> taur
         ])
 }
 
+/// The app's context: tauri.conf.json, the UI's assets, and the capabilities (the ACL the
+/// webview's calls are checked against), for any runtime.
+pub fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
 /// Runs the app until its window closes.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
     let desktop = desktop(&launch)?;
@@ -103,7 +109,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
             updates::check_in_background(&handle);
             Ok(())
         })
-        .build(tauri::generate_context!())?;
+        .build(context())?;
     app.run(|_app, _event| {});
     Ok(())
 }

@@ -266,7 +266,7 @@ mod tests {
             profile_name("https://orgdesk.example.com/"),
             "orgdesk.example.com"
         );
-        assert_eq!(profile_name("https://[::1]:9/x"), "1---9");
+        assert_eq!(profile_name("https://[::1]:9/x"), "1--9");
         assert_eq!(profile_name("???"), "server");
     }
 
