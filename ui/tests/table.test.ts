@@ -132,6 +132,17 @@ describe('virtual roster table', () => {
     expect(grid).toHaveAttribute('aria-activedescendant', 'roster-row-4');
   });
 
+  it('takes the webview select-all command as Ctrl+A while the table has focus', async () => {
+    const { props, grid } = table();
+    document.dispatchEvent(new Event('selectstart', { cancelable: true }));
+    expect(props.onselectall).not.toHaveBeenCalled();
+    grid.focus();
+    const e = new Event('selectstart', { cancelable: true });
+    document.dispatchEvent(e);
+    expect(props.onselectall).toHaveBeenCalledTimes(1);
+    expect(e.defaultPrevented).toBe(true);
+  });
+
   it('scrolls the focused row into view', async () => {
     const { grid, rerender, props } = table();
     await rerender({ ...props, focusIndex: 500 });
