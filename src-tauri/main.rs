@@ -11,8 +11,11 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ORGDESK_LOG")
-                .unwrap_or_else(|_| "warn,orgdesk_desktop=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ORGDESK_LOG").unwrap_or_else(|_| {
+                // The updater logs a failed check as an error; an offline machine is not one
+                // (`updates` says so at info).
+                "warn,orgdesk_desktop=info,tauri_plugin_updater=off".into()
+            }),
         )
         .with_writer(std::io::stderr)
         .init();

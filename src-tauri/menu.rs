@@ -1,11 +1,9 @@
 //! The native menu: the usual accelerators, and the app's own items, which the UI handles
-//! (they reach it as a `menu` event carrying the item's id). The demo's "Go offline" and
-//! "Go online" are handled here.
+//! (they reach it as a `menu` event carrying the item's id; the demo's "Go offline" too, which
+//! the UI answers with `demo_set_offline` so that one side owns it).
 
-use crate::commands::sync::set_demo_offline;
-use crate::state::Desktop;
 use tauri::menu::{Menu, MenuBuilder, MenuItemBuilder, PredefinedMenuItem, SubmenuBuilder};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Runtime};
 
 /// The event the UI listens to for menu items.
 pub const MENU_EVENT: &str = "menu";
@@ -71,21 +69,8 @@ pub fn build<R: Runtime>(app: &AppHandle<R>, demo: bool) -> tauri::Result<Menu<R
         .build()
 }
 
-/// A menu item was chosen.
+/// A menu item was chosen: the UI acts on it.
 pub fn on_event<R: Runtime>(app: &AppHandle<R>, id: &str) {
-    match id {
-        "go_offline" | "go_online" => {
-            let app = app.clone();
-            let offline = id == "go_offline";
-            tauri::async_runtime::spawn(async move {
-                let desktop = app.state::<Desktop>();
-                if let Err(error) = set_demo_offline(&app, &desktop, offline).await {
-                    tracing::warn!(code = error.code, message = %error.message, "demo server switch failed");
-                }
-            });
-        }
-        _ => {}
-    }
     if let Err(error) = app.emit(MENU_EVENT, id) {
         tracing::debug!(%error, "menu event not delivered");
     }

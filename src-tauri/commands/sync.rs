@@ -36,14 +36,6 @@ pub async fn demo_set_offline<R: Runtime>(
     state: State<'_, Desktop>,
     offline: bool,
 ) -> IpcResult<SyncStatus> {
-    set_demo_offline(&app, &state, offline).await
-}
-
-pub async fn set_demo_offline<R: Runtime>(
-    app: &AppHandle<R>,
-    state: &Desktop,
-    offline: bool,
-) -> IpcResult<SyncStatus> {
     let demo = state
         .demo
         .as_ref()
@@ -56,9 +48,9 @@ pub async fn set_demo_offline<R: Runtime>(
     }
     state
         .sync
-        .update(app, |status| status.simulated_offline = offline);
+        .update(&app, |status| status.simulated_offline = offline);
     if let Ok(active) = state.active() {
-        sync_hub::run(app, active, None, None).await?;
+        sync_hub::run(&app, active, None, None).await?;
     }
     Ok(state.sync.status())
 }
