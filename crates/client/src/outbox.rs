@@ -25,6 +25,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+mod checked;
+pub use checked::{Checked, Refusal, Verdict};
+
 /// Where a staged change stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
