@@ -198,9 +198,15 @@ export class App {
 
   // ---- screenshots ----
 
+  /** Resolves after two animation frames: what the DOM holds now has been painted. */
+  painted() {
+    return this.browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))));
+  }
+
   async screenshot(spec, step) {
     fs.mkdirSync(SHOTS_DIR, { recursive: true });
     const file = path.join(SHOTS_DIR, `${spec}-${step}-${this.theme}.png`);
+    await this.painted();
     await this.browser.saveScreenshot(file);
     return file;
   }
