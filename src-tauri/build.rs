@@ -22,6 +22,13 @@ const COMMANDS: &[&str] = &[
     "get_pref",
     "set_pref",
     "demo_set_offline",
+    "allowed_actions",
+    "stage_changes",
+    "stage_bulk",
+    "pending_changes",
+    "resolve_change",
+    "withdraw_change",
+    "set_sync_paused",
 ];
 
 fn main() {

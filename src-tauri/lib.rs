@@ -69,6 +69,13 @@ pub fn builder<R: Runtime>(builder: tauri::Builder<R>, desktop: Desktop) -> taur
             commands::prefs::get_pref,
             commands::prefs::set_pref,
             commands::sync::demo_set_offline,
+            commands::changes::allowed_actions,
+            commands::changes::stage_changes,
+            commands::changes::stage_bulk,
+            commands::changes::pending_changes,
+            commands::changes::resolve_change,
+            commands::changes::withdraw_change,
+            commands::changes::set_sync_paused,
         ])
 }
 

@@ -388,3 +388,213 @@ fn a_page_from_elsewhere_may_not_call_the_commands() {
     assert!(refused.to_string().contains("not allowed"), "{refused}");
     assert!(h.call("app_info", json!({})).is_ok());
 }
+
+/// Signs in, syncs the org list, opens the first client and pulls it; returns its id.
+fn open_first_client(h: &Harness) -> i64 {
+    h.sign_in();
+    h.sync(None);
+    let client = h.seed.client_org_ids[0];
+    h.ok("switch_org", json!({"org": client}));
+    assert_eq!(h.sync(Some(client))["type"], "synced");
+    client
+}
+
+fn rows(window: &Value) -> Vec<Value> {
+    window["rows"].as_array().unwrap().clone()
+}
+
+/// A second client of the same server (what the CLI on another machine would be).
+fn second_client(h: &Harness) -> orgdesk_client::Api {
+    let plan = plan();
+    tauri::async_runtime::block_on(async {
+        let api = orgdesk_client::Api::new(&h.url).unwrap();
+        let login = api
+            .login(&orgdesk_domain::wire::LoginRequest {
+                email: plan.admin_email.clone(),
+                password: plan.admin_password.clone(),
+                totp: None,
+            })
+            .await
+            .unwrap();
+        api.with_token(login.token)
+    })
+}
+
+#[test]
+fn an_edit_is_staged_marked_on_its_row_pushed_once_and_shown() {
+    let h = Harness::new();
+    let client = open_first_client(&h);
+    let member =
+        rows(&h.window(client, json!({"tab": "active", "role": "member"}), 0, 5))[0].clone();
+    let user = member["id"].as_i64().unwrap();
+    let verdicts = h.ok("allowed_actions", json!({"org": client, "user": user}));
+    assert!(
+        verdicts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["action"] == "edit_profile" && v["allowed"] == true),
+        "{verdicts}"
+    );
+    let staged = h.ok(
+        "stage_changes",
+        json!({"org": client, "onlyCheck": false, "changes": [
+            {"type": "edit_member", "user_id": user, "edit": {"profile": {"title": "Head of Tests"}}}
+        ]}),
+    );
+    assert_eq!(staged["allowed"], 1, "{staged}");
+    let marked = h.ok("member_detail", json!({"org": client, "user": user}));
+    assert_eq!(marked["member"]["pending_changes"], 1);
+    assert_eq!(marked["staged"][0]["state"], "pending");
+    assert_eq!(h.ok("sync_status", json!({}))["pending_changes"], 1);
+
+    let pushed = h.sync(Some(client));
+    assert_eq!(pushed["pushed"]["applied"], 1, "{pushed}");
+    let after = h.ok("member_detail", json!({"org": client, "user": user}));
+    assert_eq!(after["member"]["title"], "Head of Tests");
+    assert!(after["member"].get("pending_changes").is_none());
+    assert_eq!(h.ok("pending_changes", json!({"org": client})), json!([]));
+    // On the server, once.
+    let api = second_client(&h);
+    let on_server = tauri::async_runtime::block_on(api.member(client, user)).unwrap();
+    assert_eq!(on_server.profile.title.as_deref(), Some("Head of Tests"));
+    assert_eq!(on_server.version, member["version"].as_i64().unwrap() + 1);
+}
+
+#[test]
+fn a_bulk_role_change_names_the_refused_row_and_stages_the_rest() {
+    let h = Harness::new();
+    let client = open_first_client(&h);
+    let admins: Vec<i64> = rows(&h.window(
+        client,
+        json!({"tab": "active", "role": "admin", "status": "active"}),
+        0,
+        50,
+    ))
+    .iter()
+    .map(|r| r["id"].as_i64().unwrap())
+    .collect();
+    assert!(!admins.is_empty());
+    let members: Vec<i64> =
+        rows(&h.window(client, json!({"tab": "active", "role": "member"}), 0, 3))
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+    // Every admin demoted, and three members: the last admin's demotion is refused.
+    let ids: Vec<i64> = admins.iter().chain(&members).copied().collect();
+    let request = |only_check: bool| {
+        json!({"org": client, "onlyCheck": only_check, "selection": {"type": "ids", "ids": ids},
+               "action": {"type": "change_role", "role": "user_admin"}})
+    };
+    let preview = h.ok("stage_bulk", request(true));
+    assert_eq!(
+        preview["allowed"].as_u64().unwrap() as usize,
+        ids.len() - 1,
+        "{preview}"
+    );
+    assert_eq!(preview["refused"][0]["code"], "last_admin");
+    assert_eq!(preview["staged"], json!([]));
+    let staged = h.ok("stage_bulk", request(false));
+    assert_eq!(staged["staged"].as_array().unwrap().len(), ids.len() - 1);
+    assert_eq!(
+        h.ok("pending_changes", json!({"org": client}))
+            .as_array()
+            .unwrap()
+            .len(),
+        ids.len() - 1
+    );
+    // "All matching" reaches the same members as the listing.
+    let matching = h.ok(
+        "stage_bulk",
+        json!({"org": client, "onlyCheck": true,
+               "selection": {"type": "matching", "query": {"tab": "guests"}, "except": []},
+               "action": {"type": "suspend"}}),
+    );
+    let guests = h.window(client, json!({"tab": "guests"}), 0, 1)["total"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        matching["allowed"].as_u64().unwrap()
+            + matching["refused"].as_array().unwrap().len() as u64,
+        guests
+    );
+}
+
+#[test]
+fn a_staged_change_is_taken_back_before_it_is_sent() {
+    let h = Harness::new();
+    let client = open_first_client(&h);
+    let user =
+        rows(&h.window(client, json!({"tab": "active", "role": "member"}), 0, 1))[0]["id"].clone();
+    h.ok("set_sync_paused", json!({"paused": true}));
+    let staged = h.ok(
+        "stage_changes",
+        json!({"org": client, "onlyCheck": false, "changes": [{"type": "suspend", "user_id": user}]}),
+    );
+    let id = staged["staged"][0].clone();
+    let taken = h.ok("withdraw_change", json!({"id": id}));
+    assert_eq!(taken, json!([id]));
+    assert_eq!(h.ok("pending_changes", json!({"org": client})), json!([]));
+    let again = h.call("withdraw_change", json!({"id": id})).unwrap_err();
+    assert_eq!(again["code"], "not_found");
+}
+
+#[test]
+fn a_conflict_is_resolved_by_keeping_mine_or_taking_theirs() {
+    let h = Harness::new();
+    let client = open_first_client(&h);
+    let picked = rows(&h.window(client, json!({"tab": "active", "role": "member"}), 0, 2));
+    let api = second_client(&h);
+    for (row, resolution, expected) in [
+        (&picked[0], "keep_mine", "Mine"),
+        (&picked[1], "take_theirs", "Theirs"),
+    ] {
+        let user = row["id"].as_i64().unwrap();
+        h.ok("set_sync_paused", json!({"paused": true}));
+        h.ok(
+            "stage_changes",
+            json!({"org": client, "onlyCheck": false, "changes": [
+                {"type": "edit_member", "user_id": user, "edit": {"profile": {"title": "Mine"}}}
+            ]}),
+        );
+        // Meanwhile another client changes the same member on the server.
+        let theirs = orgdesk_domain::wire::MutationBatch {
+            mutations: vec![orgdesk_domain::wire::Mutation {
+                id: format!("second-client-{user}"),
+                base_version: row["version"].as_i64(),
+                change: serde_json::from_value(json!(
+                    {"type": "edit_member", "user_id": user, "edit": {"profile": {"title": "Theirs"}}}
+                ))
+                .unwrap(),
+            }],
+        };
+        let answer = tauri::async_runtime::block_on(api.push(client, &theirs)).unwrap();
+        assert_eq!(
+            serde_json::to_value(&answer.results[0]).unwrap()["outcome"],
+            "applied"
+        );
+
+        let pushed = h.sync(Some(client));
+        assert_eq!(pushed["pushed"]["conflicts"], 1, "{pushed}");
+        let open = h.ok("pending_changes", json!({"org": client}));
+        let conflict = &open[0];
+        assert_eq!(conflict["state"], "conflict");
+        assert_eq!(conflict["mine"]["title"], "Mine");
+        assert_eq!(conflict["theirs"]["title"], "Theirs");
+        h.ok(
+            "resolve_change",
+            json!({"id": conflict["id"], "resolution": resolution}),
+        );
+        h.ok("set_sync_paused", json!({"paused": false}));
+        h.sync(Some(client));
+        assert_eq!(h.ok("pending_changes", json!({"org": client})), json!([]));
+        let on_server = tauri::async_runtime::block_on(api.member(client, user)).unwrap();
+        assert_eq!(
+            on_server.profile.title.as_deref(),
+            Some(expected),
+            "{resolution}"
+        );
+        let shown = h.ok("member_detail", json!({"org": client, "user": user}));
+        assert_eq!(shown["member"]["title"], expected, "{resolution}");
+    }
+}

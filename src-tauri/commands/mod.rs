@@ -1,6 +1,7 @@
 //! The commands the UI invokes: each a few lines over `orgdesk-client`, answering a value or
 //! an `IpcError`. `build.rs` lists them for the app manifest, and `lib.rs` registers them.
 
+pub mod changes;
 pub mod orgs;
 pub mod prefs;
 pub mod roster;

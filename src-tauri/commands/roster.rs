@@ -27,6 +27,12 @@ pub struct RosterFilter {
 }
 
 impl RosterFilter {
+    /// The tab and the client's query for a window at `offset`.
+    pub fn into_query(self, offset: u32, limit: u32) -> (RosterView, RosterQuery) {
+        let view = self.tab;
+        (view, self.query(offset, limit))
+    }
+
     fn query(self, offset: u32, limit: u32) -> RosterQuery {
         RosterQuery {
             tab: None,

@@ -3,6 +3,7 @@
 //! are thin layers over this library.
 
 pub mod api;
+pub mod bulk;
 pub mod cache;
 pub mod error;
 pub mod export;

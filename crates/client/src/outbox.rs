@@ -25,7 +25,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-mod checked;
+pub(crate) mod checked;
 pub use checked::{Checked, Refusal, Verdict};
 
 /// Where a staged change stands.
@@ -68,7 +68,7 @@ impl OutboxState {
 }
 
 /// How the user resolves a conflict or a rejection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Resolution {
     /// Re-stage the same change on the server's current row (new base version, new id).

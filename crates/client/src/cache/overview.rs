@@ -30,6 +30,8 @@ pub struct MemberDetail {
     /// Every property the org defines, with this member's value (`null` when unset).
     pub properties: Vec<PropertyShown>,
     pub invited_by: Option<Person>,
+    /// This member's changes that still need the server or the user, oldest first.
+    pub staged: Vec<crate::outbox::StagedChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -99,8 +101,15 @@ fn member_detail(conn: &Connection, org: OrgId, user: UserId) -> Result<MemberDe
         }),
         None => None,
     };
+    let staged = crate::outbox::checked::member_changes(conn, org, user)?;
+    let mut member = RosterRow::from(found);
+    member.pending_changes = staged
+        .iter()
+        .filter(|c| c.state == crate::outbox::OutboxState::Pending)
+        .count() as u32;
     Ok(MemberDetail {
-        member: RosterRow::from(found),
+        member,
+        staged,
         workspaces: assigned,
         properties,
         invited_by,

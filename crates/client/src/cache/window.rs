@@ -93,17 +93,36 @@ impl TabCounts {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RosterRow {
     pub name: String,
+    /// Changes staged for this member and not yet sent (the row is the server's as of the
+    /// last sync; the UI marks it).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pending_changes: u32,
     #[serde(flatten)]
     pub member: Member,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl From<Member> for RosterRow {
     fn from(member: Member) -> Self {
         RosterRow {
             name: shown_name(&member),
+            pending_changes: 0,
             member,
         }
     }
+}
+
+/// Marks the rows of members with changes waiting to be sent.
+fn mark_pending(conn: &Connection, org: OrgId, rows: &mut [RosterRow]) -> Result<()> {
+    let users: Vec<_> = rows.iter().map(|row| row.member.id).collect();
+    let counts = crate::outbox::checked::pending_counts(conn, org, &users)?;
+    for row in rows {
+        row.pending_changes = counts.get(&row.member.id).copied().unwrap_or(0);
+    }
+    Ok(())
 }
 
 /// One window of the roster.
@@ -185,6 +204,8 @@ pub(crate) fn window(
         }
         Some(text) => searched(conn, org, (&listed, &all), text, limit, as_of)?,
     };
+    let mut window = window;
+    mark_pending(conn, org, &mut window.rows)?;
     Ok(window)
 }
 
@@ -320,6 +341,47 @@ fn groups(
             ))
         })
         .collect())
+}
+
+/// Every member `view` lists under `query` (a search: its first [`SEARCH_CAP`] matches), in
+/// the listing's order.
+pub(crate) fn matching_ids(
+    conn: &Connection,
+    org: OrgId,
+    view: RosterView,
+    query: &RosterQuery,
+) -> Result<Vec<orgdesk_domain::wire::UserId>> {
+    let Some(listed) = view.narrow(query) else {
+        return Ok(Vec::new());
+    };
+    let everything = RosterQuery {
+        offset: 0,
+        limit: Some(u32::MAX),
+        ..listed
+    };
+    let text = everything
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    Ok(match text {
+        Some(text) => search(
+            conn,
+            org,
+            &RosterQuery {
+                limit: Some(SEARCH_CAP),
+                ..everything.clone()
+            },
+            text,
+        )?
+        .into_iter()
+        .map(|hit| hit.member.id)
+        .collect(),
+        None => browse(conn, org, &everything)?
+            .into_iter()
+            .map(|m| m.id)
+            .collect(),
+    })
 }
 
 impl Cache {

@@ -234,6 +234,53 @@ impl Outbox<'_> {
     }
 }
 
+/// A member's changes that still need the server or the user (pending, conflicts,
+/// rejections), oldest first: the detail panel's "pending" list.
+pub(crate) fn member_changes(
+    conn: &Connection,
+    org: OrgId,
+    user: UserId,
+) -> Result<Vec<super::StagedChange>> {
+    let rows = conn
+        .prepare_cached(&format!(
+            "SELECT {} FROM outbox WHERE org_id = ?1 AND user_id = ?2
+               AND state IN ('pending', 'conflict', 'rejected') ORDER BY seq",
+            super::COLUMNS
+        ))?
+        .query_map(params![org, user], super::staged_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// How many changes still to be sent each of `users` has.
+pub(crate) fn pending_counts(
+    conn: &Connection,
+    org: OrgId,
+    users: &[UserId],
+) -> Result<std::collections::HashMap<UserId, u32>> {
+    let mut counts = std::collections::HashMap::new();
+    if users.is_empty() {
+        return Ok(counts);
+    }
+    let marks = vec!["?"; users.len()].join(", ");
+    // Through the partial index of pending changes by member (migration 0005).
+    let sql = format!(
+        "SELECT user_id, count(*) FROM outbox WHERE org_id = ? AND state = 'pending'
+           AND user_id IS NOT NULL AND user_id IN ({marks}) GROUP BY user_id"
+    );
+    let mut values: Vec<i64> = vec![org];
+    values.extend(users);
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |row| {
+        Ok((row.get::<_, UserId>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (user, n) = row?;
+        counts.insert(user, u32::try_from(n).unwrap_or(u32::MAX));
+    }
+    Ok(counts)
+}
+
 /// The change at `seq` and, for a member, their pending changes staged after it.
 fn withdrawn(
     conn: &Connection,
