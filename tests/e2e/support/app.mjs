@@ -90,6 +90,24 @@ export class App {
     throw new Error(`${message} not met after ${timeout} ms (last: ${JSON.stringify(last)})`);
   }
 
+  /**
+   * Calls one of the app's own commands from the page (read-only ones: `orgs`,
+   * `sync_status`…) to check what the UI shows against the app's state.
+   */
+  async invoke(cmd, args = {}) {
+    const r = await this.browser.executeAsync(
+      (cmd, args, done) =>
+        window.__TAURI_INTERNALS__.invoke(cmd, args).then(
+          (value) => done({ value }),
+          (error) => done({ error }),
+        ),
+      cmd,
+      args,
+    );
+    if ('error' in r) throw new Error(`${cmd}: ${JSON.stringify(r.error)}`);
+    return r.value;
+  }
+
   exec(fn, ...args) {
     return this.browser.execute(fn, ...args);
   }

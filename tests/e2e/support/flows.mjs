@@ -59,6 +59,13 @@ export async function switchOrgWithPalette(app, org) {
   return waitForOrg(app, org.name);
 }
 
+/** Empties the search box the way a person does: Esc in it. */
+export async function clearSearch(app) {
+  await app.click('roster-search');
+  await app.keys(['Escape']);
+  await app.waitUntil(() => document.querySelector('[data-testid="roster-search"]')?.value === '', { message: 'search cleared' });
+}
+
 /** The roster's rows on screen as {name, email, role, status} read from their cells. */
 export async function rowCells(app) {
   return app.exec(() =>
