@@ -17,8 +17,39 @@ pub struct Refusal {
     /// Its position among the changes asked for.
     pub index: usize,
     pub user_id: Option<UserId>,
+    /// The field of the change the refusal is about, when it is about one (a form shows
+    /// it on that field's cell).
+    pub field: Option<&'static str>,
     pub code: &'static str,
     pub reason: String,
+}
+
+/// The fields a form shows refusals on, as `validate::Invalid` names them.
+const FIELDS: [&str; 8] = [
+    "email",
+    "password",
+    "role",
+    "workspaces",
+    "guest_expires",
+    "phone",
+    "first_name",
+    "last_name",
+];
+
+/// Which field a refusal is about: the rules' codes say it, and an invalid value names its
+/// field first (`validate::Invalid` reads "field: reason").
+fn field_of(code: &str, reason: &str) -> Option<&'static str> {
+    match code {
+        "email_taken" => Some("email"),
+        "guest_expiry_required" | "guest_expiry_past" => Some("guest_expires"),
+        "role_not_allowed" => Some("role"),
+        "too_many_workspaces" => Some("workspaces"),
+        "invalid_input" => {
+            let named = reason.split_once(':')?.0.trim();
+            FIELDS.into_iter().find(|field| *field == named)
+        }
+        _ => None,
+    }
 }
 
 /// What staging (or checking) a set of changes came to.
@@ -48,12 +79,16 @@ pub struct Verdict {
 /// Errors that are the rules' answer about one change, not a failure of the whole request.
 fn refusal(index: usize, change: &MutationKind, error: Error) -> Result<Refusal> {
     match error {
-        Error::Denied(_) | Error::NotFound(_) | Error::Invalid(_) => Ok(Refusal {
-            index,
-            user_id: change.target(),
-            code: error.code(),
-            reason: error.to_string(),
-        }),
+        Error::Denied(_) | Error::NotFound(_) | Error::Invalid(_) => {
+            let reason = error.to_string();
+            Ok(Refusal {
+                index,
+                user_id: change.target(),
+                field: field_of(error.code(), &reason),
+                code: error.code(),
+                reason,
+            })
+        }
         other => Err(other),
     }
 }
@@ -427,6 +462,51 @@ mod tests {
             others
                 .iter()
                 .any(|v| v.action == "change_role" && v.role == Some(Role::Guest) && v.allowed)
+        );
+    }
+
+    #[test]
+    fn a_refused_add_names_the_field_to_fix() {
+        let (_dir, cache) = roster(1);
+        let add = |email: &str, role: Role| MutationKind::AddMember {
+            member: orgdesk_domain::wire::NewMember {
+                email: email.into(),
+                role,
+                profile: Default::default(),
+                workspaces: Vec::new(),
+                guest_expires: None,
+                properties: Default::default(),
+                onboarding: Default::default(),
+                password: None,
+            },
+        };
+        let checked = cache
+            .outbox()
+            .stage_allowed(
+                9,
+                &[
+                    add("new@client.example", Role::Member),
+                    add("not an email", Role::Member),
+                    add("some.member@client.example", Role::Member),
+                    add("guest@client.example", Role::Guest),
+                ],
+                true,
+                today(),
+                now(),
+            )
+            .unwrap();
+        assert_eq!(checked.allowed, 1);
+        let fields: Vec<(usize, Option<&str>)> =
+            checked.refused.iter().map(|r| (r.index, r.field)).collect();
+        assert_eq!(
+            fields,
+            [
+                (1, Some("email")),
+                (2, Some("email")),
+                (3, Some("guest_expires"))
+            ],
+            "{:?}",
+            checked.refused
         );
     }
 
