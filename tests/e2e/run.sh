@@ -40,20 +40,32 @@ if [[ "${ORGDESK_E2E_INNER:-}" != 1 ]]; then
   export NO_AT_BRIDGE=1 GTK_A11Y=none GDK_BACKEND=x11
   export ORGDESK_E2E_INNER=1
   export PATH="$HOME/.cargo/bin:$PATH"
-  exec dbus-run-session --config-file="$root/tests/e2e/support/dbus-session.conf" -- xvfb-run -a -s "-screen 0 1400x900x24" "$0" "$@"
+  status=0
+  dbus-run-session --config-file="$root/tests/e2e/support/dbus-session.conf" -- \
+    xvfb-run -a -s "-screen 0 1400x900x24" "$0" "$@" || status=$?
+  exit $status
 fi
 
-# Inside the session: the Secret Service, unlocked, on this bus.
-eval "$(printf 'orgdesk-e2e' | gnome-keyring-daemon --unlock --components=secrets --daemonize)"
-export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
+# Inside the session: the Secret Service, unlocked, on this bus (in the foreground, so that it
+# ends with the run instead of outliving its bus).
+printf 'orgdesk-e2e' | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
+keyring_pid=$!
+trap 'kill $keyring_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+    --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets 2>/dev/null | grep -q true && break
+  sleep 0.1
+done
 
 if [[ "${1:-}" == --exec ]]; then
   shift
-  exec "$@"
+  "$@"
+  exit
 fi
 if [[ "${1:-}" == --bench ]]; then
   shift
-  exec node tests/e2e/bench/run.mjs "$@"
+  node tests/e2e/bench/run.mjs "$@"
+  exit
 fi
 
 if [[ $# -eq 0 ]]; then

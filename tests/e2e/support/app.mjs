@@ -18,9 +18,20 @@ export const FIRST_WINDOW_BUDGET_MS = 5_000;
 
 export const tid = (id) => `[data-testid="${id}"]`;
 
-/** A fresh, empty data dir for a new profile (the app keeps profiles and caches there). */
+const madeDirs = [];
+process.on('exit', () => {
+  if (process.env.ORGDESK_E2E_KEEP) return;
+  for (const dir of madeDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh, empty data dir for a new profile (the app keeps profiles and caches there);
+ * removed when the test process ends (ORGDESK_E2E_KEEP=1 keeps it).
+ */
 export function freshDataDir(name = 'app') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `orgdesk-e2e-${name}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `orgdesk-e2e-${name}-`));
+  madeDirs.push(dir);
+  return dir;
 }
 
 let sessionNumber = 0;
@@ -264,11 +275,11 @@ export class App {
  * no screen (an element with a data-testid) shows within `screenTimeoutMs`.
  */
 export async function startApp({
-  dataDir = freshDataDir(),
+  name = 'app',
+  dataDir = freshDataDir(name),
   args = [],
   env = {},
   theme = 'light',
-  name = 'app',
   budgetMs = FIRST_WINDOW_BUDGET_MS,
   screenTimeoutMs = 60_000,
   width = null,
