@@ -81,7 +81,9 @@ pub enum SyncOutcome {
 #[derive(Default)]
 pub struct SyncHub {
     status: Mutex<SyncStatus>,
-    running: Mutex<Option<AbortHandle>>,
+    /// The running sync: its number and how to stop it.
+    running: Mutex<Option<(u64, AbortHandle)>>,
+    started: std::sync::atomic::AtomicU64,
     not_listable: Mutex<HashSet<OrgId>>,
     wake: Notify,
 }
@@ -122,7 +124,7 @@ impl SyncHub {
     /// Stops the running sync, if any.
     pub fn cancel(&self) -> bool {
         match lock(&self.running).take() {
-            Some(handle) => {
+            Some((_, handle)) => {
                 handle.abort();
                 true
             }
@@ -175,15 +177,25 @@ pub async fn run<R: Runtime>(
             };
             sync::sync(&worker.api, &worker.profile.cache, &options, &mut report).await
         });
-        *running = Some(task.abort_handle());
-        task
+        let number = hub
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *running = Some((number, task.abort_handle()));
+        (number, task)
     };
+    let (number, task) = task;
     hub.update(app, |status| {
         status.syncing = true;
         status.progress = None;
     });
     let ended = task.await;
-    lock(&hub.running).take();
+    {
+        // A cancelled sync's slot may hold the next one already.
+        let mut running = lock(&hub.running);
+        if running.as_ref().is_some_and(|(n, _)| *n == number) {
+            running.take();
+        }
+    }
     let outcome = match ended {
         Ok(Ok(report)) => {
             let pulled = report.pulled.iter().map(|(_, rows)| rows).sum();
