@@ -306,7 +306,9 @@ export async function startApp({
   );
   fs.closeSync(logFd);
   try {
+    // tauri-driver listens at once; the WebKitWebDriver it starts may take a moment more
     await waitForPort(port, { child: driver });
+    await waitForPort(nativePort, { child: driver });
   } catch (e) {
     await stopChild(driver);
     throw e;
