@@ -24,8 +24,8 @@ if [[ "${ORGDESK_E2E_INNER:-}" != 1 ]]; then
   for bin in "${ORGDESK_E2E_APP:-target/$profile/orgdesk-desktop}" "${ORGDESK_E2E_SERVER:-target/$profile/orgdesk-server}"; do
     [[ -x "$bin" ]] || { echo "e2e: $bin is not built (npx tauri build --debug --no-bundle; cargo build -p orgdesk-server)" >&2; exit 2; }
   done
-  for tool in dbus-run-session xvfb-run gnome-keyring-daemon WebKitWebDriver node; do
-    command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (apt-get install --no-install-recommends dbus-x11 xvfb gnome-keyring webkit2gtk-driver)" >&2; exit 2; }
+  for tool in dbus-run-session xvfb-run gnome-keyring-daemon WebKitWebDriver gdbus node; do
+    command -v "$tool" >/dev/null || { echo "e2e: $tool is missing (apt-get install --no-install-recommends dbus-x11 xvfb xauth gnome-keyring webkit2gtk-driver libglib2.0-bin)" >&2; exit 2; }
   done
   command -v "${TAURI_DRIVER:-tauri-driver}" >/dev/null || { echo "e2e: tauri-driver is missing (cargo install tauri-driver --version '^2' --locked)" >&2; exit 2; }
   [[ -d node_modules/webdriverio ]] || { echo "e2e: run npm ci at the repository root first" >&2; exit 2; }
