@@ -64,7 +64,9 @@ describe('command palette', () => {
     const { props, input } = palette();
     expect(screen.getByTestId('palette-item-0')).toHaveTextContent('Sync now');
     expect(screen.getByTestId('palette-item-1')).toHaveTextContent('Go offline');
-    expect(screen.getByTestId('palette-item-2')).toHaveTextContent('Sign out');
+    expect(screen.getByTestId('palette-item-2')).toHaveTextContent('Pending changes');
+    expect(screen.getByTestId('palette-item-3')).toHaveTextContent('Add users');
+    expect(screen.getByTestId('palette-item-4')).toHaveTextContent('Sign out');
     await fireEvent.keyDown(input, { key: 'ArrowDown' });
     await fireEvent.keyDown(input, { key: 'Enter' });
     await settle();
@@ -79,7 +81,8 @@ describe('command palette', () => {
   it('leaves out demo commands outside demo mode', () => {
     palette({ demo: false });
     expect(screen.queryByText('Go offline')).toBeNull();
-    expect(screen.getByTestId('palette-item-1')).toHaveTextContent('Sign out');
+    expect(screen.getByTestId('palette-item-1')).toHaveTextContent('Pending changes');
+    expect(screen.getByTestId('palette-item-3')).toHaveTextContent('Sign out');
   });
 
   it('closes on Escape and gives focus back', async () => {

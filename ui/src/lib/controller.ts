@@ -4,11 +4,12 @@
 import * as ipc from './ipc';
 import { perf } from './perf';
 import { needsFirstSync, orgs } from './stores/orgs.svelte';
+import { outbox } from './stores/outbox.svelte';
 import { prefs } from './stores/prefs.svelte';
 import { roster } from './stores/roster.svelte';
 import { session } from './stores/session.svelte';
 import { sync } from './stores/sync.svelte';
-import type { CacheChanged, OrgId } from './types';
+import type { CacheChanged, OrgId, OutboxChanged } from './types';
 
 /** Open `id`: the roster shows its cache at once, or its first sync when it has none. */
 export async function openOrg(id: OrgId, opts: { timed?: boolean } = {}) {
@@ -48,14 +49,32 @@ export function syncCurrent() {
   void sync.syncNow(orgs.current).then(() => orgs.load());
 }
 
+/**
+ * Push now: a sync sends every org's pending changes first (then pulls the current org),
+ * with progress in the badge and the Pending changes panel.
+ */
+export async function pushNow() {
+  await sync.syncNow(orgs.current);
+  await orgs.load();
+  if (outbox.watching) await outbox.load();
+}
+
 export async function signOut() {
   await session.signOut();
   await roster.setOrg(null);
   orgs.reset();
+  outbox.reset();
   prefs.clear();
 }
 
 export function onCacheChanged(c: CacheChanged) {
+  if (roster.org !== null && c.orgs.includes(roster.org) && orgs.currentOrg?.listable) roster.refresh();
+  void orgs.load();
+}
+
+/** Something was staged, resolved or taken back: the pending list, the rows' marks, the counts. */
+export function onOutboxChanged(c: OutboxChanged) {
+  outbox.onChanged(c.orgs);
   if (roster.org !== null && c.orgs.includes(roster.org) && orgs.currentOrg?.listable) roster.refresh();
   void orgs.load();
 }
@@ -65,6 +84,7 @@ export async function listenAll(onMenu: Parameters<typeof ipc.onMenu>[0]): Promi
   const offs = await Promise.all([
     sync.start().then(() => () => sync.stop()),
     ipc.onCacheChanged(onCacheChanged),
+    ipc.onOutboxChanged(onOutboxChanged),
     ipc.onOrgsChanged(() => {
       void orgs.load().then(() => {
         if (orgs.current === null && orgs.list.length && session.signedIn) void enterSignedIn();

@@ -5,25 +5,33 @@ import { invoke, Channel } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   AppInfo,
+  BulkAction,
   CacheChanged,
+  Checked,
   ErrorCode,
   IpcError,
   MemberDetail,
   MenuId,
+  MutationKind,
   OrgId,
   OrgList,
   OrgSummary,
+  OutboxChanged,
   Progress,
   PropertyDefinition,
+  Resolution,
   RosterQuery,
   RosterWindow,
+  Selection,
   Session,
   SignedIn,
   SignInOutcome,
   SignInRequest,
+  StagedChange,
   SyncOutcome,
   SyncStatus,
   UserId,
+  Verdict,
   Workspace,
 } from './types';
 
@@ -76,6 +84,19 @@ export function syncNow(org: OrgId | null, onProgress: (p: Progress) => void): P
 export const cancelSync = () => call<void>('cancel_sync');
 export const demoSetOffline = (offline: boolean) => call<SyncStatus>('demo_set_offline', { offline });
 
+// ---- changing things: the rules decide, the outbox keeps ----
+
+export const allowedActions = (org: OrgId, user: UserId) => call<Verdict[]>('allowed_actions', { org, user });
+export const stageChanges = (org: OrgId, changes: MutationKind[], onlyCheck: boolean) =>
+  call<Checked>('stage_changes', { org, changes, onlyCheck });
+export const stageBulk = (org: OrgId, selection: Selection, action: BulkAction, onlyCheck: boolean) =>
+  call<Checked>('stage_bulk', { org, selection, action, onlyCheck });
+export const pendingChanges = (org: OrgId | null) => call<StagedChange[]>('pending_changes', { org });
+export const resolveChange = (id: string, resolution: Resolution) =>
+  call<StagedChange | null>('resolve_change', { id, resolution });
+export const withdrawChange = (id: string) => call<string[]>('withdraw_change', { id });
+export const setSyncPaused = (paused: boolean) => call<SyncStatus>('set_sync_paused', { paused });
+
 export const getPref = (key: string) => call<string | null>('get_pref', { key });
 export const setPref = (key: string, value: string) => call<void>('set_pref', { key, value });
 
@@ -83,6 +104,8 @@ export const onSyncStatus = (f: (s: SyncStatus) => void): Promise<UnlistenFn> =>
   listen<SyncStatus>('sync-status', (e) => f(e.payload));
 export const onCacheChanged = (f: (c: CacheChanged) => void): Promise<UnlistenFn> =>
   listen<CacheChanged>('cache-changed', (e) => f(e.payload));
+export const onOutboxChanged = (f: (c: OutboxChanged) => void): Promise<UnlistenFn> =>
+  listen<OutboxChanged>('outbox-changed', (e) => f(e.payload));
 export const onOrgsChanged = (f: () => void): Promise<UnlistenFn> => listen<null>('orgs-changed', () => f());
 export const onMenu = (f: (id: MenuId) => void): Promise<UnlistenFn> =>
   listen<string>('menu', (e) => f(e.payload as MenuId));

@@ -73,8 +73,12 @@ export interface Member {
   version: number;
 }
 
-/** `name` is what the roster shows and sorts by; the Rust side computes it. */
-export type RosterRow = Member & { name: string };
+/**
+ * `name` is what the roster shows and sorts by; the Rust side computes it. `pending_changes`:
+ * staged changes to this member not yet settled (absent when 0); the row itself is the
+ * server's as of the last sync.
+ */
+export type RosterRow = Member & { name: string; pending_changes?: number };
 
 export interface Workspace {
   id: WorkspaceId;
@@ -199,6 +203,8 @@ export interface MemberDetail {
   workspaces: Workspace[];
   properties: MemberProperty[];
   invited_by: { id: UserId; name: string; email: string } | null;
+  /** this member's open changes (pending, conflicts, rejections), oldest first */
+  staged?: StagedChange[];
 }
 
 export interface Progress {
@@ -231,6 +237,147 @@ export interface CacheChanged {
   orgs: OrgId[];
 }
 
+/** `outbox-changed`: something was staged, resolved or taken back in these orgs. */
+export interface OutboxChanged {
+  orgs: OrgId[];
+}
+
+// ---- changing things ----
+
+export type VerdictAction =
+  | 'edit_profile'
+  | 'assign_workspaces'
+  | 'set_scope'
+  | 'suspend'
+  | 'restore'
+  | 'remove'
+  | 'resend_invitation'
+  | 'cancel_invitation'
+  | 'set_guest_expiry'
+  | 'change_role';
+
+/** The rules' answer (the server's own code) on one action for one member. */
+export interface Verdict {
+  action: VerdictAction;
+  /** change_role: the target role; one verdict per role other than the current */
+  role?: Role;
+  allowed: boolean;
+  code?: ErrorCode;
+  reason?: string;
+}
+
+export interface ProfileFields {
+  display_name?: string;
+  first_name?: string;
+  last_name?: string;
+  /** E.164 */
+  phone?: string;
+  title?: string;
+  company?: string;
+  office?: string;
+  street?: string;
+  postal_code?: string;
+  city?: string;
+  cell_phone?: string;
+  home_phone?: string;
+}
+export type ProfileKey = keyof ProfileFields;
+
+export type Onboarding = 'invite' | 'generate_and_email' | 'set_and_email' | 'set_silently';
+
+export interface NewMember {
+  email: string;
+  role: Role;
+  profile?: ProfileFields;
+  workspaces?: WorkspaceId[];
+  /** YYYY-MM-DD, required for guests, in the future */
+  guest_expires?: string;
+  properties?: Record<string, unknown>;
+  onboarding?: Onboarding;
+  /** only set_and_email / set_silently; at least 12 characters */
+  password?: string;
+}
+
+export interface MemberEdit {
+  /** absent: keep; '': clear */
+  profile?: ProfileFields;
+  /** null clears */
+  properties?: Record<string, unknown>;
+  guest_expires?: string;
+}
+
+export type MutationKind =
+  | { type: 'add_member'; member: NewMember }
+  | { type: 'edit_member'; user_id: UserId; edit: MemberEdit }
+  | { type: 'change_role'; user_id: UserId; role: Role; guest_expires?: string }
+  | { type: 'assign_workspaces'; user_id: UserId; workspaces: WorkspaceId[] }
+  | { type: 'set_scope'; user_id: UserId; scope: string[] | null }
+  | { type: 'suspend' | 'restore' | 'remove' | 'resend_invitation' | 'cancel_invitation'; user_id: UserId };
+
+export type RefusalField =
+  | 'email'
+  | 'password'
+  | 'role'
+  | 'workspaces'
+  | 'guest_expires'
+  | 'phone'
+  | 'first_name'
+  | 'last_name';
+
+export interface Refusal {
+  /** position in the request */
+  index: number;
+  user_id: UserId | null;
+  field: RefusalField | null;
+  code: ErrorCode;
+  reason: string;
+}
+
+export interface Checked {
+  allowed: number;
+  refused: Refusal[];
+  /** the staged changes' ids; empty when only checking */
+  staged: string[];
+}
+
+export type BulkAction =
+  | { type: 'change_role'; role: Role; guest_expires?: string }
+  | { type: 'add_workspaces'; workspaces: WorkspaceId[] }
+  | { type: 'remove_workspaces'; workspaces: WorkspaceId[] }
+  | { type: 'set_guest_expiry'; date: string }
+  | { type: 'suspend' }
+  | { type: 'restore' }
+  | { type: 'remove' }
+  | { type: 'resend_invitation' };
+export type BulkActionType = BulkAction['type'];
+
+export type Selection = { type: 'ids'; ids: UserId[] } | { type: 'matching'; query: RosterQuery; except: UserId[] };
+
+export type OutboxState = 'pending' | 'applied' | 'conflict' | 'rejected' | 'resolved';
+
+export interface StagedChange {
+  seq: number;
+  id: string;
+  org_id: OrgId;
+  user_id: UserId | null;
+  base_version: number | null;
+  change: MutationKind;
+  staged_at: string;
+  state: OutboxState;
+  /** the cached row it was staged on */
+  base_row: Member | null;
+  /** the row as the change leaves it; null for a removal */
+  mine: Member | null;
+  /** conflict: the server's row; null if removed there */
+  theirs: Member | null;
+  applied_version: number | null;
+  /** rejected: why */
+  refusal: { code: ErrorCode; message: string } | null;
+  resolution: string | null;
+}
+
+export type Resolution = 'keep_mine' | 'take_theirs' | 'drop';
+
 /** Ids the native menu sends in the `menu` event. */
 export type MenuId =
   | 'command_palette'
@@ -246,5 +393,7 @@ export const ROLES: readonly Role[] = ['admin', 'billing_admin', 'user_admin', '
 export const STATUSES: readonly Status[] = ['pending', 'active', 'expired', 'suspended'];
 export const TABS: readonly RosterTab[] = ['all', 'pending', 'active', 'guests', 'suspended'];
 
+export const ONBOARDINGS: readonly Onboarding[] = ['invite', 'generate_and_email', 'set_and_email', 'set_silently'];
+
 /** Commands the palette runs besides switching org and opening a user. */
-export type PaletteAction = 'sync_now' | 'go_offline' | 'go_online' | 'sign_out';
+export type PaletteAction = 'sync_now' | 'pending_changes' | 'add_users' | 'go_offline' | 'go_online' | 'sign_out';

@@ -19,8 +19,10 @@ import type {
   RosterRow,
   RosterSort,
   RosterTab,
+  Selection,
   TabCounts,
   UserId,
+  Verdict,
   Workspace,
 } from '../types';
 
@@ -75,6 +77,9 @@ export class RosterStore {
   detail = $state<MemberDetail | null>(null);
   detailLoading = $state(false);
   detailError = $state<IpcError | null>(null);
+  /** the rules' verdicts on every action for the open member; null until known */
+  detailVerdicts = $state<Verdict[] | null>(null);
+  verdictsError = $state<IpcError | null>(null);
 
   workspaces = $state<Workspace[]>([]);
   properties = $state<PropertyDefinition[]>([]);
@@ -378,6 +383,8 @@ export class RosterStore {
     this.detail = null;
     this.detailError = null;
     this.detailLoading = false;
+    this.detailVerdicts = null;
+    this.verdictsError = null;
   }
 
   /** The menu's toggle: close an open panel, or open the focused (or only selected) row. */
@@ -394,12 +401,28 @@ export class RosterStore {
   private async loadDetail(user: UserId) {
     if (this.org === null) return;
     const seq = ++this.detailSeq;
-    this.detailLoading = this.detail?.member.id !== user;
+    const org = this.org;
+    const other = this.detail?.member.id !== user;
+    this.detailLoading = other;
     this.detailError = null;
+    if (other) this.detailVerdicts = null;
+    const verdicts = ipc.allowedActions(org, user).then(
+      (v) => {
+        if (seq !== this.detailSeq) return;
+        this.detailVerdicts = v ?? [];
+        this.verdictsError = null;
+      },
+      (e) => {
+        if (seq !== this.detailSeq) return;
+        this.detailVerdicts = [];
+        this.verdictsError = ipc.toIpcError(e);
+      },
+    );
     try {
-      const detail = await ipc.memberDetail(this.org, user);
+      const detail = await ipc.memberDetail(org, user);
       if (seq !== this.detailSeq) return;
       this.detail = detail;
+      await verdicts;
     } catch (e) {
       if (seq !== this.detailSeq) return;
       this.detail = null;
@@ -407,6 +430,46 @@ export class RosterStore {
     } finally {
       if (seq === this.detailSeq) this.detailLoading = false;
     }
+  }
+
+  /** The selection as a bulk action names it: ids, or every row matching the query but a few. */
+  selection(): Selection {
+    if (this.allSelected) {
+      return { type: 'matching', query: $state.snapshot(this.query) as RosterQuery, except: [...this.excludedIds] };
+    }
+    return { type: 'ids', ids: [...this.selectedIds] };
+  }
+
+  /** A loaded row by id (the windows held now), for names of refused rows. */
+  loadedRow(id: UserId): RosterRow | undefined {
+    for (const rows of [...this.windows.values(), ...this.previous.values()]) {
+      const row = rows.find((r) => r.id === id);
+      if (row) return row;
+    }
+    return undefined;
+  }
+
+  /** Names and emails for `ids`: from the loaded windows, else the member's detail. */
+  async people(ids: UserId[]): Promise<Map<UserId, { name: string; email: string }>> {
+    const out = new Map<UserId, { name: string; email: string }>();
+    const index = new Map<UserId, RosterRow>();
+    for (const rows of [...this.windows.values(), ...this.previous.values()]) for (const r of rows) index.set(r.id, r);
+    const missing: UserId[] = [];
+    for (const id of ids) {
+      const row = index.get(id);
+      if (row) out.set(id, { name: row.name, email: row.email });
+      else missing.push(id);
+    }
+    const org = this.org;
+    if (org === null) return out;
+    for (let k = 0; k < missing.length; k += 10) {
+      const chunk = missing.slice(k, k + 10);
+      const found = await Promise.all(chunk.map((id) => ipc.memberDetail(org, id).catch(() => null)));
+      found.forEach((d, j) => {
+        if (d?.member) out.set(chunk[j], { name: d.member.name, email: d.member.email });
+      });
+    }
+    return out;
   }
 
   // ---- palette search ----

@@ -83,6 +83,15 @@ export class SyncStore {
     }
   }
 
+  /** Pause (or resume) background syncing and its push; Sync now still works. */
+  async setPaused(paused: boolean) {
+    try {
+      this.apply(await ipc.setSyncPaused(paused));
+    } catch (e) {
+      this.error = ipc.toIpcError(e);
+    }
+  }
+
   /** Demo mode only: pretend the server is unreachable (or back). */
   async setOffline(offline: boolean) {
     try {
