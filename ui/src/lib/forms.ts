@@ -135,7 +135,7 @@ export function editFormOf(m: Member, props: readonly MemberProperty[]): EditFor
   const profile = {} as Record<ProfileKey, string>;
   for (const f of PROFILE_FIELDS) profile[f.key] = m[f.key] ?? '';
   const properties: Record<string, string | boolean> = {};
-  for (const p of props) properties[p.key] = propertyInput(p.kind, m.properties?.[p.key] ?? p.value);
+  for (const p of props) properties[p.key] = propertyInput(p.kind, m.properties?.[p.key]);
   return { profile, properties, role: m.role, workspaces: [...(m.workspaces ?? [])], guestExpires: m.guest_expires ?? '' };
 }
 
@@ -177,7 +177,10 @@ export function editChanges(
       errors[`prop:${p.key}`] = parsed.error;
       continue;
     }
-    if (!sameValue(parsed.value, base.properties?.[p.key])) properties[p.key] = parsed.value;
+    // compare with the stored value as its input would read it back (an unset bool is false)
+    const stored = propertyValue(p.kind, propertyInput(p.kind, base.properties?.[p.key]));
+    const before = 'error' in stored ? base.properties?.[p.key] : stored.value;
+    if (!sameValue(parsed.value, before)) properties[p.key] = parsed.value;
   }
   const edit: MemberEdit = {};
   if (Object.keys(profile).length) edit.profile = profile;
