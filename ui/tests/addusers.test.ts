@@ -148,6 +148,17 @@ describe('the multi-row add form', () => {
     expect(cell(4, 'email').value).toBe('');
   });
 
+  it('moves down a row on Enter, adding one at the end, without submitting', async () => {
+    const { ipc } = dialog(() => OK);
+    await multi();
+    await fireEvent.keyDown(cell(2, 'title'), { key: 'Enter' });
+    await waitFor(() => expect(document.activeElement).toBe(cell(3, 'title')));
+    await fireEvent.keyDown(cell(0, 'email'), { key: 'Enter' });
+    await waitFor(() => expect(document.activeElement).toBe(cell(1, 'email')));
+    expect(screen.queryByTestId('cell-4-email')).toBeNull();
+    expect(ipc.of('stage_changes')).toHaveLength(0);
+  });
+
   it('stages every row at once when they all pass', async () => {
     const { ipc, ondone } = dialog((changes, onlyCheck) => ({
       allowed: changes.length,
