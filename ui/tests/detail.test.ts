@@ -230,3 +230,19 @@ describe('the roster store’s detail', () => {
     expect(store.selection()).toEqual({ type: 'ids', ids: [] });
   });
 });
+
+describe('the pending row', () => {
+  it('is the Rust side’s row with every pending change applied, not the last change’s own row', async () => {
+    const { pendingRow } = await import('../src/lib/changes');
+    const base = { id: 3, email: 'a@b.example', role: 'member', status: 'active', created_at: '2026-01-01T00:00:00Z', version: 1 } as const;
+    const staged = [
+      { seq: 1, id: 'a', org_id: 9, user_id: 3, base_version: 1, staged_at: '', state: 'pending', base_row: base, mine: { ...base, title: 'Lead' }, theirs: null, applied_version: null, refusal: null, resolution: null, change: { type: 'edit_member', user_id: 3, edit: { profile: { title: 'Lead' } } } },
+      { seq: 2, id: 'b', org_id: 9, user_id: 3, base_version: 1, staged_at: '', state: 'pending', base_row: base, mine: { ...base, role: 'user_admin' }, theirs: null, applied_version: null, refusal: null, resolution: null, change: { type: 'change_role', user_id: 3, role: 'user_admin' } },
+    ] as never;
+    const both = { ...base, name: 'A', title: 'Lead', role: 'user_admin' } as never;
+    expect(pendingRow(staged, { pending_row: both, pending_removal: false })?.row).toBe(both);
+    // an answer without pending_row: the last change's row
+    expect(pendingRow(staged)?.row).toMatchObject({ role: 'user_admin' });
+    expect(pendingRow([] as never, { pending_row: null, pending_removal: false })).toBeNull();
+  });
+});

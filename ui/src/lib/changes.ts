@@ -3,7 +3,7 @@
 // three versions side by side. Pure functions; the outbox store and the panels use them.
 
 import { ROLE_LABEL, STATUS_LABEL, formatDate, formatPropertyValue } from './format';
-import type { BulkActionType, Member, MutationKind, Onboarding, ProfileKey, PropertyKind, StagedChange, WorkspaceId } from './types';
+import type { BulkActionType, Member, MemberDetail, MutationKind, Onboarding, ProfileKey, PropertyKind, StagedChange, WorkspaceId } from './types';
 
 /** Profile fields in the order forms and diffs show them. */
 export const PROFILE_FIELDS: readonly { key: ProfileKey; label: string }[] = [
@@ -248,10 +248,20 @@ export function laterChanges(changes: readonly StagedChange[], id: string): Stag
   );
 }
 
-/** The row as this member's pending changes leave it (the last one's `mine`), if any. */
-export function pendingRow(staged: readonly StagedChange[] | undefined): { row: Member | null; removed: boolean } | null {
+/**
+ * The row as this member's pending changes leave it, if any: the Rust side applies them all
+ * in order (`pending_row`); each change's own `mine` holds only that change on the server's
+ * row, so the last one's is the fallback for an older answer.
+ */
+export function pendingRow(
+  staged: readonly StagedChange[] | undefined,
+  detail?: Pick<MemberDetail, 'pending_row' | 'pending_removal'>,
+): { row: Member | null; removed: boolean } | null {
   const pending = (staged ?? []).filter((s) => s.state === 'pending');
   if (!pending.length) return null;
+  if (detail && (detail.pending_row !== undefined || detail.pending_removal !== undefined)) {
+    return { row: detail.pending_row ?? null, removed: !!detail.pending_removal };
+  }
   const last = pending[pending.length - 1];
   return { row: last.mine, removed: last.mine === null && last.change.type === 'remove' };
 }

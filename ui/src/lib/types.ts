@@ -205,6 +205,10 @@ export interface MemberDetail {
   invited_by: { id: UserId; name: string; email: string } | null;
   /** this member's open changes (pending, conflicts, rejections), oldest first */
   staged?: StagedChange[];
+  /** the row as every pending change leaves it, applied in order (null without any, or when they remove the member) */
+  pending_row?: RosterRow | null;
+  /** the pending changes remove the member */
+  pending_removal?: boolean;
 }
 
 export interface Progress {

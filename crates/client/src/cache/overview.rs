@@ -32,6 +32,11 @@ pub struct MemberDetail {
     pub invited_by: Option<Person>,
     /// This member's changes that still need the server or the user, oldest first.
     pub staged: Vec<crate::outbox::StagedChange>,
+    /// The row as the pending changes leave it, all of them applied in order (`None`
+    /// without pending changes, or when they remove the member).
+    pub pending_row: Option<RosterRow>,
+    /// The pending changes remove the member.
+    pub pending_removal: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,13 +107,27 @@ fn member_detail(conn: &Connection, org: OrgId, user: UserId) -> Result<MemberDe
         None => None,
     };
     let staged = crate::outbox::checked::member_changes(conn, org, user)?;
-    let mut member = RosterRow::from(found);
-    member.pending_changes = staged
+    let pending: Vec<_> = staged
         .iter()
         .filter(|c| c.state == crate::outbox::OutboxState::Pending)
-        .count() as u32;
+        .collect();
+    let pending_row = if pending.is_empty() {
+        None
+    } else {
+        pending
+            .iter()
+            .try_fold(found.clone(), |row, c| {
+                crate::outbox::project(row, &c.change)
+            })
+            .map(RosterRow::from)
+    };
+    let pending_removal = !pending.is_empty() && pending_row.is_none();
+    let mut member = RosterRow::from(found);
+    member.pending_changes = pending.len() as u32;
     Ok(MemberDetail {
         member,
+        pending_row,
+        pending_removal,
         staged,
         workspaces: assigned,
         properties,

@@ -466,6 +466,39 @@ mod tests {
     }
 
     #[test]
+    fn the_detail_shows_the_row_as_every_pending_change_leaves_it() {
+        let (_dir, cache) = roster(1);
+        let outbox = cache.outbox();
+        let title = MutationKind::EditMember {
+            user_id: 3,
+            edit: MemberEdit {
+                profile: Some(orgdesk_domain::wire::ProfileEdit {
+                    title: Some("Lead".into()),
+                    ..Default::default()
+                }),
+                ..MemberEdit::default()
+            },
+        };
+        outbox.stage(9, title, today(), now()).unwrap();
+        outbox
+            .stage(9, role(3, Role::UserAdmin), today(), now())
+            .unwrap();
+        let detail = cache.member_detail(9, 3).unwrap();
+        assert_eq!(detail.member.pending_changes, 2);
+        assert_eq!(detail.member.member.role, Role::Member, "the server's row");
+        let pending = detail.pending_row.unwrap();
+        assert_eq!(pending.member.profile.title.as_deref(), Some("Lead"));
+        assert_eq!(pending.member.role, Role::UserAdmin);
+        assert!(!detail.pending_removal);
+
+        outbox
+            .stage(9, MutationKind::Remove { user_id: 4 }, today(), now())
+            .unwrap();
+        let removed = cache.member_detail(9, 4).unwrap();
+        assert!(removed.pending_row.is_none() && removed.pending_removal);
+    }
+
+    #[test]
     fn a_refused_add_names_the_field_to_fix() {
         let (_dir, cache) = roster(1);
         let add = |email: &str, role: Role| MutationKind::AddMember {
