@@ -111,7 +111,12 @@ async function coldStart(dataDir, { keep = false } = {}) {
 
 async function memory(app, label) {
   const m = app.memory();
-  const parts = Object.fromEntries(m.procs.map((p) => [p.comm, (p.pssKiB / 1024).toFixed(1)]));
+  const parts = Object.fromEntries(
+    m.procs.map((p) => [
+      p.comm,
+      `${(p.pssKiB / 1024).toFixed(1)} (anon ${((p.detailKiB?.anon ?? 0) / 1024).toFixed(1)}, file ${((p.detailKiB?.file ?? 0) / 1024).toFixed(1)}, shmem ${((p.detailKiB?.shmem ?? 0) / 1024).toFixed(1)})`,
+    ]),
+  );
   log(`PSS ${label}: ${mib(m.totalMiB)} ${JSON.stringify(parts)}`);
   return { label, at: Date.now(), totalMiB: m.totalMiB, procs: m.procs };
 }
@@ -339,7 +344,7 @@ async function main() {
   const orgs = await server.orgs();
   const big = orgs.find((o) => o.id === server.seed.client_org_ids[0]);
   const partner = orgs.find((o) => o.id === server.seed.partner_org_id);
-  const results = { appEnv: APP_ENV, profile: PROFILE, app: APP_BIN, cores: os.cpus().length, members: MEMBERS, started: new Date().toISOString() };
+  const results = { loadavgStart: os.loadavg(), appEnv: APP_ENV, profile: PROFILE, app: APP_BIN, cores: os.cpus().length, members: MEMBERS, started: new Date().toISOString() };
   let app;
   try {
     const { dataDir, firstSyncMs } = await prepare(server, big, partner);
@@ -395,6 +400,7 @@ async function main() {
     await app?.stop();
     await server.dispose();
   }
+  results.loadavgEnd = os.loadavg();
   report(results);
 }
 
@@ -431,6 +437,8 @@ function report(r) {
   const line = (x) => `| ${x.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
   const env = Object.entries(r.appEnv).map(([k, v]) => `${k}=${v}`).join(' ');
   console.log(`\nOrgdesk desktop benchmarks, ${r.profile} build, ${r.cores} cores, ${count(r.members)} users${env ? `, app env ${env}` : ''}\n`);
+  const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`load average at the start ${load(r.loadavgStart)}, at the end ${load(r.loadavgEnd)} (other work on the machine skews every figure)\n`);
   console.log(line(['measure', 'target', 'measured', 'notes']));
   console.log(line(w.map((n) => '-'.repeat(n))));
   for (const x of rows) console.log(line(x));

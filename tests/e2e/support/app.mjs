@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { remote } from 'webdriverio';
 import { APP_BIN, NATIVE_DRIVER, ROOT, SHOTS_DIR, TAURI_DRIVER } from './paths.mjs';
-import { alive, descendants, freePort, pssKiB, stopChild, waitForPort } from './proc.mjs';
+import { alive, descendants, freePort, pssDetailKiB, pssKiB, stopChild, waitForPort } from './proc.mjs';
 
 export const LOGS_DIR = path.resolve(ROOT, process.env.ORGDESK_E2E_LOGS ?? path.join('target', 'e2e-logs'));
 /** The budget: the first window must show something within 5 s of the session start. */
@@ -215,7 +215,7 @@ export class App {
     const pid = this.appPid();
     if (!pid) return [];
     const procs = [{ pid, comm: 'orgdesk-desktop' }, ...descendants(pid)];
-    return procs.map((p) => ({ pid: p.pid, comm: p.comm, pssKiB: pssKiB(p.pid) ?? 0 }));
+    return procs.map((p) => ({ pid: p.pid, comm: p.comm, pssKiB: pssKiB(p.pid) ?? 0, detailKiB: pssDetailKiB(p.pid) }));
   }
 
   /** PSS of the app + WebKitWebProcess + WebKitNetworkProcess, in MiB, with the parts. */

@@ -110,6 +110,17 @@ export function pssKiB(pid) {
   }
 }
 
+/** PSS split as smaps_rollup gives it (KiB): anonymous, file-backed, shared memory. */
+export function pssDetailKiB(pid) {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    return { pss: field('Pss'), anon: field('Pss_Anon'), file: field('Pss_File'), shmem: field('Pss_Shmem'), rss: field('Rss') };
+  } catch {
+    return null;
+  }
+}
+
 export function cmdline(pid) {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
