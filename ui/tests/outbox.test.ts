@@ -5,7 +5,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/sve
 import { emit } from '@tauri-apps/api/event';
 import * as ipc from '../src/lib/ipc';
 import { OutboxStore, outbox } from '../src/lib/stores/outbox.svelte';
-import { onOutboxChanged } from '../src/lib/controller';
+import { onCacheChanged, onOutboxChanged } from '../src/lib/controller';
 import PendingChangesPanel from '../src/lib/components/PendingChangesPanel.svelte';
 import SyncBadge from '../src/lib/components/SyncBadge.svelte';
 import { INITIAL_STATUS } from '../src/lib/stores/sync.svelte';
@@ -110,6 +110,22 @@ describe('the outbox store', () => {
     onOutboxChanged({ orgs: [1] });
     await waitFor(() => expect(outbox.changes).toHaveLength(1));
     expect(calls.of('pending_changes')).toHaveLength(1);
+    outbox.reset();
+  });
+
+  it('an open panel follows a sync that pushed by itself (cache-changed), a closed one does not', async () => {
+    let list = [ROLE, TITLE];
+    const calls = outboxBackend(() => list, (cmd) => (cmd === 'orgs' ? { current: null, orgs: [] } : null));
+    await outbox.watch();
+    expect(outbox.changes).toHaveLength(2);
+    list = [];
+    onCacheChanged({ orgs: [] });
+    await waitFor(() => expect(outbox.changes).toHaveLength(0));
+    expect(calls.of('pending_changes')).toHaveLength(2);
+    outbox.unwatch();
+    onCacheChanged({ orgs: [1] });
+    await flush();
+    expect(calls.of('pending_changes')).toHaveLength(2);
     outbox.reset();
   });
 

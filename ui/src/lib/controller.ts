@@ -70,6 +70,9 @@ export async function signOut() {
 export function onCacheChanged(c: CacheChanged) {
   if (roster.org !== null && c.orgs.includes(roster.org) && orgs.currentOrg?.listable) roster.refresh();
   void orgs.load();
+  // a sync ran (the background push included): what it sent, and any conflict or rejection
+  // it brought back, must show in an open Pending changes panel, not only in the badge
+  outbox.onChanged(c.orgs);
 }
 
 /** Something was staged, resolved or taken back: the pending list, the rows' marks, the counts. */
