@@ -17,7 +17,7 @@ function dialog(handler: (changes: MutationKind[], onlyCheck: boolean) => Checke
   });
   const store = new OutboxStore();
   const ondone = vi.fn();
-  render(AddUsersDialog, {
+  const view = render(AddUsersDialog, {
     open: true,
     orgName: 'Acme',
     workspaces: [
@@ -30,7 +30,7 @@ function dialog(handler: (changes: MutationKind[], onlyCheck: boolean) => Checke
     stage: (changes: MutationKind[]) => store.stageAll(1, changes),
     ondone,
   });
-  return { ipc, ondone };
+  return { ipc, ondone, view };
 }
 
 const cell = (row: number, field: string) => screen.getByTestId(`cell-${row}-${field}`) as HTMLInputElement;
@@ -42,6 +42,20 @@ async function multi() {
 }
 
 describe('the multi-row add form', () => {
+  it('keeps what was typed when the org\'s definitions reload meanwhile (a background sync)', async () => {
+    const { view } = dialog(() => OK);
+    await multi();
+    await type(cell(0, 'email'), 'ann@acme.example');
+    await type(cell(1, 'first-name'), 'Bob');
+    await view.rerender({
+      definitions: [{ id: 1, key: 'cost_center', label: 'Cost center', required: false, version: 1, type: 'text' }],
+    });
+    await flush();
+    expect(cell(0, 'email').value).toBe('ann@acme.example');
+    expect(cell(1, 'first-name').value).toBe('Bob');
+    expect(screen.getByTestId('add-multi-count')).toHaveTextContent('2 users');
+  });
+
   it('marks cells that fail the client checks and asks nothing until they pass', async () => {
     const { ipc } = dialog(() => OK);
     await multi();
