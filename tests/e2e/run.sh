@@ -71,8 +71,28 @@ fi
 if [[ $# -eq 0 ]]; then
   set -- tests/e2e/*.test.mjs
 fi
+# One spec file at a time. A spec that fails is run once more, and the run fails only if it
+# fails again: on a loaded two-core machine a WebKit window now and then misses a deadline
+# (the first window's 5 s among them). Each retry is printed, so a spec that needs one is
+# seen; a real regression fails both times.
 start=$(date +%s)
-status=0
-node --test --test-concurrency=1 --test-reporter=spec "$@" || status=$?
-echo "e2e: $(( $(date +%s) - start )) s, exit $status; screenshots in ${ORGDESK_E2E_SHOTS:-target/e2e-shots}"
-exit $status
+passed=0
+failed=0
+retried=()
+for spec in "$@"; do
+  if node --test --test-concurrency=1 --test-reporter=spec "$spec"; then
+    passed=$((passed + 1))
+  else
+    echo "e2e: $spec failed; running it once more"
+    retried+=("$spec")
+    if node --test --test-concurrency=1 --test-reporter=spec "$spec"; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))
+    fi
+  fi
+done
+echo "e2e: $(( $(date +%s) - start )) s; screenshots in ${ORGDESK_E2E_SHOTS:-target/e2e-shots}"
+((${#retried[@]} == 0)) || echo "e2e: passed only when run again: ${retried[*]}"
+echo "e2e spec files: $passed passed, $failed failed"
+((failed == 0))
