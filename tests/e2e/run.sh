@@ -94,5 +94,5 @@ for spec in "$@"; do
 done
 echo "e2e: $(( $(date +%s) - start )) s; screenshots in ${ORGDESK_E2E_SHOTS:-target/e2e-shots}"
 ((${#retried[@]} == 0)) || echo "e2e: passed only when run again: ${retried[*]}"
-echo "e2e spec files: $passed passed, $failed failed"
+echo "e2e: $passed passed, $failed failed"
 ((failed == 0))
