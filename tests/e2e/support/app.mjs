@@ -62,9 +62,26 @@ export class App {
   }
 
   async waitFor(id, { timeout = 15_000, gone = false } = {}) {
-    const el = await this.$(id);
-    await el.waitForExist({ timeout, reverse: gone, timeoutMsg: `${id} ${gone ? 'still there' : 'not there'} after ${timeout} ms` });
-    return el;
+    const end = Date.now() + timeout;
+    if (gone) {
+      // polled in the page: WebKitWebDriver may answer a find with "stale element" while
+      // the element is being removed (a popover closing)
+      while (await this.exists(id)) {
+        if (Date.now() >= end) throw new Error(`${id} still there after ${timeout} ms`);
+        await sleep(50);
+      }
+      return null;
+    }
+    for (;;) {
+      try {
+        const el = await this.$(id);
+        await el.waitForExist({ timeout: Math.max(1, end - Date.now()), timeoutMsg: `${id} not there after ${timeout} ms` });
+        return el;
+      } catch (e) {
+        if (!/stale element/i.test(e.message) || Date.now() >= end) throw e;
+        await sleep(50);
+      }
+    }
   }
 
   async exists(id) {

@@ -10,6 +10,8 @@ const PROFILE = process.env.ORGDESK_E2E_PROFILE ?? 'debug';
 
 /** The desktop app, built with the custom protocol (`npx tauri build --debug --no-bundle`). */
 export const APP_BIN = process.env.ORGDESK_E2E_APP ?? path.join(TARGET, PROFILE, 'orgdesk-desktop');
+/** The `orgdesk` CLI (`cargo build -p orgdesk-client`): a second client, and the app's cache seen from outside. */
+export const CLI_BIN = process.env.ORGDESK_E2E_CLI ?? path.join(TARGET, PROFILE, 'orgdesk');
 /** `cargo build -p orgdesk-server`. */
 export const SERVER_BIN = process.env.ORGDESK_E2E_SERVER ?? path.join(TARGET, PROFILE, 'orgdesk-server');
 export const TAURI_DRIVER = process.env.TAURI_DRIVER ?? 'tauri-driver';

@@ -128,6 +128,27 @@ export class TestServer {
     return answer.results;
   }
 
+  /** The member of `org` with this email (any tab), or null. */
+  async memberByEmail(org, email) {
+    const page = await this.members(org, { search: email, limit: 50 });
+    return page.items.find((m) => m.email.toLowerCase() === email.toLowerCase()) ?? null;
+  }
+
+  /** Every audit event of `org` matching `query` (action, target, actor, from, to), newest first. */
+  async audit(org, query = {}) {
+    const out = [];
+    let after;
+    do {
+      const qs = new URLSearchParams(
+        Object.entries({ ...query, limit: 500, after }).filter(([, v]) => v !== undefined && v !== null),
+      );
+      const page = await this.api('GET', `/api/v1/orgs/${org}/audit?${qs}`);
+      out.push(...page.items);
+      after = page.next;
+    } while (after);
+    return out;
+  }
+
   /** Change a member's title through the API (the change the app must pick up). */
   async setTitle(org, member, title) {
     return this.mutate(org, [
