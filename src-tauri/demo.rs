@@ -5,7 +5,6 @@
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::Desktop;
-use chrono::Utc;
 use orgdesk_client::Profile;
 use orgdesk_server::demo::{DemoPlan, DemoSeed};
 use orgdesk_server::{MailSettings, RunningServer, Settings};
@@ -120,11 +119,7 @@ impl DemoServer {
             _ => sign_in(&desktop, profile, &url).await?,
         };
         if active.profile.current_org()?.is_none() {
-            let access = active.api.my_orgs().await?;
-            let cache = active.profile.cache.clone();
-            cache
-                .run(move |c| c.replace_org_list(&access, Utc::now()))
-                .await?;
+            orgdesk_client::sync::refresh_orgs(&active.api, &active.profile.cache).await?;
             active.profile.switch(&seed.partner_org_id.to_string())?;
         }
         desktop.sync.wake();

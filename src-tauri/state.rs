@@ -165,19 +165,6 @@ impl Desktop {
         Ok(Some(self.begin(Active::new(profile, api, true))))
     }
 
-    /// The profile for `server`: the one already bound to it, else a new one named after
-    /// its host.
-    pub fn profile_for(&self, server: &str) -> IpcResult<Profile> {
-        let wanted = server.trim().trim_end_matches('/');
-        for name in profile_names(&self.data_dir)? {
-            let profile = Profile::open(&self.data_dir, &name)?;
-            if profile.server()?.as_deref() == Some(wanted) {
-                return Ok(profile);
-            }
-        }
-        Ok(Profile::open(&self.data_dir, &profile_name(wanted))?)
-    }
-
     /// Keeps a sign-in: in the keyring when `remember`; if the keyring refuses, it waits
     /// for [`Desktop::continue_session_only`] and the keyring's message is returned.
     pub fn adopt(
@@ -232,43 +219,9 @@ impl Desktop {
     }
 }
 
-/// A profile name from a server URL: its host and port, in the characters a profile name
-/// allows.
-fn profile_name(server: &str) -> String {
-    let without_scheme = server.split("://").nth(1).unwrap_or(server);
-    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
-    let name: String = host
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let name = name.trim_matches(|c| c == '.' || c == '-');
-    if name.is_empty() {
-        "server".to_owned()
-    } else {
-        name.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_profile_is_named_after_its_server() {
-        assert_eq!(profile_name("http://127.0.0.1:8080"), "127.0.0.1-8080");
-        assert_eq!(
-            profile_name("https://orgdesk.example.com/"),
-            "orgdesk.example.com"
-        );
-        assert_eq!(profile_name("https://[::1]:9/x"), "1--9");
-        assert_eq!(profile_name("???"), "server");
-    }
 
     #[test]
     fn settings_default_where_the_file_is_bad() {

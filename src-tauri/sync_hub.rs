@@ -135,8 +135,7 @@ impl SyncHub {
     /// Recounts the staged changes for the badge.
     pub fn count_pending<R: Runtime>(&self, app: &AppHandle<R>, active: &Active) {
         let pending = active
-            .read(|reader| reader.org_counts())
-            .map(|counts| counts.values().map(|c| c.open_changes).sum())
+            .read(|reader| reader.open_change_count())
             .unwrap_or(0);
         self.update(app, |status| status.pending_changes = pending);
     }

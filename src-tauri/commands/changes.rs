@@ -27,8 +27,9 @@ pub enum Selection {
     },
 }
 
+/// The day the rules check dates against: UTC's, as the CLI and the server count it.
 fn today() -> chrono::NaiveDate {
-    chrono::Local::now().date_naive()
+    Utc::now().date_naive()
 }
 
 /// Tells the UI the outbox and the roster's pending marks changed.

@@ -109,7 +109,7 @@ pub async fn sign_in(
     totp: Option<String>,
     remember: bool,
 ) -> IpcResult<SignInOutcome> {
-    let profile = state.profile_for(&server)?;
+    let profile = Profile::for_server(&state.data_dir, &server)?;
     let totp = totp.filter(|code| !code.trim().is_empty());
     let signed = match profile
         .sign_in(Some(&server), email.trim(), &password, totp)

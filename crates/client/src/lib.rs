@@ -18,5 +18,5 @@ pub use api::{Api, RetryPolicy};
 pub use cache::{Cache, CacheReader, CachedOrg, OrgListChange, RosterQuery, SearchHit};
 pub use error::{Error, Result};
 pub use outbox::{BatchOutcome, Outbox, OutboxState, Resolution, StagedChange};
-pub use profile::{Profile, SignedIn, data_dir, profile_names};
+pub use profile::{Profile, SignedIn, data_dir, profile_name_for, profile_names};
 pub use sync::{ChangeFeed, SyncOptions, SyncProgress, SyncReport};

@@ -368,13 +368,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Orgs => {
             let mut offline = false;
             match profile.api() {
-                Ok(api) => match api.my_orgs().await {
-                    Ok(access) => {
-                        let cache = profile.cache.clone();
-                        cache
-                            .run(move |c| c.replace_org_list(&access, Utc::now()))
-                            .await?;
-                    }
+                Ok(api) => match sync::refresh_orgs(&api, &profile.cache).await {
+                    Ok(_) => {}
                     Err(error) if error.is_offline() => offline = true,
                     Err(error) => return Err(error.into()),
                 },
@@ -675,11 +670,7 @@ async fn resolve_org_or_refresh(
         return Ok(org.id);
     }
     // Not cached yet (first sync): refresh the list once.
-    let access = api.my_orgs().await?;
-    let cache = profile.cache.clone();
-    cache
-        .run(move |c| c.replace_org_list(&access, Utc::now()))
-        .await?;
+    sync::refresh_orgs(api, &profile.cache).await?;
     Ok(profile.cache.find_org(name)?.id)
 }
 

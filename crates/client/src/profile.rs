@@ -57,6 +57,29 @@ pub fn profile_names(data_dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// A profile name from a server URL: its host and port, in the characters a profile name
+/// allows (the desktop names the profiles it makes this way).
+pub fn profile_name_for(server: &str) -> String {
+    let without_scheme = server.split("://").nth(1).unwrap_or(server);
+    let host = without_scheme.split('/').next().unwrap_or(without_scheme);
+    let name: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let name = name.trim_matches(|c| c == '.' || c == '-');
+    if name.is_empty() {
+        "server".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 /// One server profile.
 #[derive(Debug, Clone)]
 pub struct Profile {
@@ -81,6 +104,19 @@ impl Profile {
             name: name.to_owned(),
             cache,
         })
+    }
+
+    /// The profile bound to `server` in `data_dir`, else a new one named after its host
+    /// ([`profile_name_for`]).
+    pub fn for_server(data_dir: &Path, server: &str) -> Result<Profile> {
+        let wanted = server.trim().trim_end_matches('/');
+        for name in profile_names(data_dir)? {
+            let profile = Profile::open(data_dir, &name)?;
+            if profile.server()?.as_deref() == Some(wanted) {
+                return Ok(profile);
+            }
+        }
+        Profile::open(data_dir, &profile_name_for(wanted))
     }
 
     pub fn server(&self) -> Result<Option<String>> {
@@ -240,5 +276,40 @@ impl Profile {
         self.cache.open_org(org.id)?;
         self.cache.set_meta(META_CURRENT_ORG, &org.id.to_string())?;
         Ok(org)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_is_named_after_its_server() {
+        assert_eq!(profile_name_for("http://127.0.0.1:8080"), "127.0.0.1-8080");
+        assert_eq!(
+            profile_name_for("https://orgdesk.example.com/"),
+            "orgdesk.example.com"
+        );
+        assert_eq!(profile_name_for("https://[::1]:9/x"), "1--9");
+        assert_eq!(profile_name_for("???"), "server");
+    }
+
+    #[test]
+    fn the_profile_bound_to_a_server_is_found_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = Profile::open(dir.path(), "work").unwrap();
+        work.relocate("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            Profile::for_server(dir.path(), "http://127.0.0.1:8080/")
+                .unwrap()
+                .name,
+            "work"
+        );
+        assert_eq!(
+            Profile::for_server(dir.path(), "http://127.0.0.1:9090")
+                .unwrap()
+                .name,
+            "127.0.0.1-9090"
+        );
     }
 }

@@ -323,6 +323,15 @@ fn add_recorded(
     progress(SyncProgress::Pushed { org, sent, outcome });
 }
 
+/// Fetches the orgs the account can open (`me/orgs`) and applies the list to the cache:
+/// access loss purges, role or scope changes rebuild (see [`Cache::replace_org_list`]).
+pub async fn refresh_orgs(api: &Api, cache: &Cache) -> Result<Vec<OrgListChange>> {
+    let access = api.my_orgs().await?;
+    cache
+        .run(move |c| c.replace_org_list(&access, Utc::now()))
+        .await
+}
+
 /// A full sync: orgs, then the outbox, then the feeds of the opened (or asked-for) orgs.
 pub async fn sync(
     api: &Api,
@@ -330,10 +339,7 @@ pub async fn sync(
     options: &SyncOptions,
     progress: &mut (dyn FnMut(SyncProgress) + Send),
 ) -> Result<SyncReport> {
-    let access = api.my_orgs().await?;
-    let org_changes = cache
-        .run(move |c| c.replace_org_list(&access, Utc::now()))
-        .await?;
+    let org_changes = refresh_orgs(api, cache).await?;
     progress(SyncProgress::Orgs {
         changes: org_changes.clone(),
     });

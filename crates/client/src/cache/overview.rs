@@ -56,14 +56,22 @@ pub struct Person {
 
 fn org_counts(conn: &Connection) -> Result<HashMap<OrgId, OrgCounts>> {
     let mut counts: HashMap<OrgId, OrgCounts> = HashMap::new();
-    let mut members = conn.prepare_cached(
-        "SELECT org_id, count(*) FROM members INDEXED BY members_by_role_status GROUP BY org_id",
-    )?;
+    let mut members =
+        conn.prepare_cached("SELECT org_id, count(*) FROM members GROUP BY org_id")?;
     for row in members.query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)?)))? {
         let (org, n) = row?;
         counts.entry(org).or_default().members = u64::try_from(n).unwrap_or(0);
     }
-    // Each state through its own partial index (see migration 0005).
+    for (org, n) in open_changes(conn)? {
+        counts.entry(org).or_default().open_changes = n;
+    }
+    Ok(counts)
+}
+
+/// Each org's changes to send or resolve, each state through its own partial index
+/// (migration 0005).
+fn open_changes(conn: &Connection) -> Result<HashMap<OrgId, u64>> {
+    let mut counts: HashMap<OrgId, u64> = HashMap::new();
     for state in ["pending", "conflict", "rejected"] {
         let mut open = conn.prepare_cached(
             "SELECT org_id, count(*) FROM outbox WHERE state = ?1 GROUP BY org_id",
@@ -72,7 +80,7 @@ fn org_counts(conn: &Connection) -> Result<HashMap<OrgId, OrgCounts>> {
             Ok((row.get(0)?, row.get::<_, i64>(1)?))
         })? {
             let (org, n) = row?;
-            counts.entry(org).or_default().open_changes += u64::try_from(n).unwrap_or(0);
+            *counts.entry(org).or_default() += u64::try_from(n).unwrap_or(0);
         }
     }
     Ok(counts)
@@ -163,6 +171,11 @@ impl Cache {
 impl CacheReader {
     pub fn org_counts(&self) -> Result<HashMap<OrgId, OrgCounts>> {
         org_counts(self.connection())
+    }
+
+    /// The changes to send or resolve, in every org: the sync badge's count.
+    pub fn open_change_count(&self) -> Result<u64> {
+        Ok(open_changes(self.connection())?.values().sum())
     }
 
     pub fn member_detail(&self, org: OrgId, user: UserId) -> Result<MemberDetail> {
