@@ -74,3 +74,20 @@ describe('org switcher', () => {
     await waitFor(() => expect(screen.queryByTestId('org-switcher-search')).toBeNull());
   });
 });
+
+describe('an org not synced yet', () => {
+  it('says so instead of a member count of 0', async () => {
+    const orgs = [
+      org(1, { name: 'Northwind Partners', kind: 'partner', members: 6 }),
+      org(2, { name: 'Contoso', kind: 'client', partner_org_id: 1, via_partner: true, synced_at: null, members: 0 }),
+      org(3, { name: 'Empty Co', kind: 'client', partner_org_id: 1, via_partner: true, members: 0 }),
+    ];
+    render(OrgSwitcher, { orgs, current: orgs[0], onpick: vi.fn() });
+    await fireEvent.click(screen.getByTestId('org-switcher'));
+    expect(screen.getByTestId('org-item-2')).toHaveTextContent('not synced');
+    expect(screen.getByTestId('org-item-2')).not.toHaveTextContent(/\b0\b/);
+    // synced and empty: a real 0
+    expect(screen.getByTestId('org-item-3')).toHaveTextContent('0');
+    expect(screen.getByTestId('org-item-3')).not.toHaveTextContent('not synced');
+  });
+});
